@@ -1,0 +1,242 @@
+"""Order ↔ table rows. Exact: Decimals as integers or decimal text, datetimes as µs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from orderdesk.models import pricing
+from orderdesk.models.entities import (
+    Address,
+    ConnectionKind,
+    Customer,
+    LineMoney,
+    NamedRef,
+    Order,
+    OrderLine,
+    Payment,
+    ServerFigures,
+)
+from orderdesk.models.money import from_storage_units, to_storage_units
+from orderdesk.models.query import fold
+from orderdesk.models.rows import OrderRow
+from orderdesk.models.status import OrderStatus, StatusCategory
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(value: datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    seconds, micros = divmod(value, 1_000_000)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
+
+
+def _opt_micros(value: datetime | None) -> int | None:
+    return None if value is None else to_micros(value)
+
+
+def _opt_dt(value: int | None) -> datetime | None:
+    return None if value is None else from_micros(value)
+
+
+def _units(value: Decimal | None, field: str) -> int | None:
+    return None if value is None else to_storage_units(value, field=field)
+
+
+def _money(value: int | None) -> Decimal | None:
+    return None if value is None else from_storage_units(value)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _ref(ref: NamedRef | None) -> dict[str, Any] | None:
+    return None if ref is None else {"id": ref.id, "name": ref.name, "code": ref.code}
+
+
+def _unref(data: dict[str, Any] | None) -> NamedRef | None:
+    return None if data is None else NamedRef(data["id"], data["name"], data["code"])
+
+
+def _detail(order: Order) -> str:
+    c, b = order.customer, order.billing
+    doc = {
+        "kind": str(order.kind),
+        "customer": None if c is None else {
+            "id": c.id, "username": c.username, "full_name": c.full_name,
+            "first_name": c.first_name, "last_name": c.last_name, "email": c.email,
+            "mobile": c.mobile},
+        "billing": None if b is None else {
+            "first_name": b.first_name, "last_name": b.last_name, "street": b.street,
+            "postal_code": b.postal_code, "city": _ref(b.city), "state": _ref(b.state),
+            "country": _ref(b.country), "mobile": b.mobile, "national_code": b.national_code},
+        "payment_method": _ref(order.payment_method),
+        "shipping_method": _ref(order.shipping_method),
+    }
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+class EncodedOrder:
+    """The rows one order becomes (order row without ids, doc, lines, payments, FTS body)."""
+
+    __slots__ = ("body", "detail", "lines", "payments", "raw", "remote_id", "row")
+
+    def __init__(self, order: Order, connection_id: int) -> None:
+        recon = pricing.reconcile(order)
+        f = order.figures
+        self.remote_id = order.remote_id
+        self.row: dict[str, Any] = {
+            "connection_id": connection_id,
+            "remote_id": order.remote_id,
+            "number": order.number,
+            "status_raw": order.status.raw,
+            "category": str(order.status.category),
+            "currency": order.currency,
+            "created_at": to_micros(order.created_at),
+            "updated_at": to_micros(order.updated_at),
+            "customer": order.customer_name,
+            "customer_sort": fold(order.customer_name),
+            "email": order.email,
+            "payment_method": order.payment_method.name if order.payment_method else "",
+            "shipping_method": order.shipping_method.name if order.shipping_method else "",
+            "country": order.country,
+            "state": order.billing.state.name if order.billing and order.billing.state else "",
+            "city": order.billing.city.name if order.billing and order.billing.city else "",
+            "notes": order.notes,
+            "has_notes": order.has_notes,
+            "line_count": order.line_count,
+            "quantity": order.total_quantity,
+            "items_subtotal": _units(f.items_subtotal, "items_subtotal"),
+            "items_discount": _units(f.items_discount, "items_discount"),
+            "subtotal": _units(f.subtotal, "subtotal"),
+            "shipping": _units(f.shipping, "shipping"),
+            "total_discount": _units(f.total_discount, "total_discount"),
+            "total": _units(f.total, "total"),
+            "srv_paid": _units(f.amount_paid, "amount_paid"),
+            "srv_outstanding": _units(f.amount_outstanding, "amount_outstanding"),
+            "srv_line_count": f.line_count,
+            "srv_quantity": f.quantity,
+            "is_paid": f.is_paid,
+            "is_payable": f.is_payable,
+            "paid": _units(recon.amount_paid, "amount_paid"),
+            "outstanding": _units(recon.amount_outstanding, "amount_outstanding"),
+            "payment_state": str(recon.payment_state),
+            "problems": len(recon.problems),
+            "line_money": str(order.line_money),
+        }
+        self.lines = [
+            {
+                "position": pos, "remote_id": ln.remote_id, "product_id": ln.product_id,
+                "product_name": ln.product_name, "product_slug": ln.product_slug,
+                "variant": ln.variant, "offer": ln.offer, "quantity": ln.quantity,
+                "unit_price": str(ln.unit_price), "unit_discount": _text(ln.unit_discount),
+                "subtotal": _text(ln.subtotal), "discount": _text(ln.discount),
+                "total": _text(ln.total), "shipping": _text(ln.shipping), "notes": ln.notes,
+                "created_at": _opt_micros(ln.created_at), "updated_at": _opt_micros(ln.updated_at),
+            }
+            for pos, ln in enumerate(order.lines)
+        ]
+        self.payments = [
+            {
+                "position": pos, "remote_id": p.remote_id, "amount": str(p.amount),
+                "method": p.method, "status": p.status, "reference": p.reference,
+                "created_at": _opt_micros(p.created_at),
+                "extra": json.dumps(list(p.extra), ensure_ascii=False),
+            }
+            for pos, p in enumerate(order.payments)
+        ]
+        self.detail = _detail(order)
+        self.raw = order.raw
+        self.body = fold(order.search_text())
+        digest = hashlib.sha1(usedforsecurity=False)
+        for part in (repr(sorted(self.row.items())), repr(self.lines), repr(self.payments),
+                     self.detail, self.raw):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\x00")
+        self.row["content_hash"] = digest.hexdigest()
+
+
+def decode_order(row: Any, detail_json: str, raw: str, connection: str,
+                 line_rows: list[Any], payment_rows: list[Any]) -> Order:
+    detail = json.loads(detail_json)
+    c, b = detail["customer"], detail["billing"]
+    return Order(
+        connection=connection,
+        remote_id=row.remote_id,
+        number=row.number,
+        kind=ConnectionKind(detail["kind"]),
+        status=OrderStatus(row.status_raw, StatusCategory(row.category)),
+        currency=row.currency,
+        created_at=from_micros(row.created_at),
+        updated_at=from_micros(row.updated_at),
+        synced_at=_opt_dt(row.synced_at),
+        figures=ServerFigures(
+            items_subtotal=_money(row.items_subtotal),
+            items_discount=_money(row.items_discount),
+            subtotal=_money(row.subtotal),
+            shipping=_money(row.shipping),
+            total_discount=_money(row.total_discount),
+            total=_money(row.total),
+            amount_paid=_money(row.srv_paid),
+            amount_outstanding=_money(row.srv_outstanding),
+            line_count=row.srv_line_count,
+            quantity=row.srv_quantity,
+            is_paid=None if row.is_paid is None else bool(row.is_paid),
+            is_payable=None if row.is_payable is None else bool(row.is_payable),
+        ),
+        line_money=LineMoney(row.line_money),
+        lines=tuple(
+            OrderLine(
+                remote_id=ln.remote_id, product_name=ln.product_name, quantity=ln.quantity,
+                unit_price=Decimal(ln.unit_price), product_id=ln.product_id,
+                product_slug=ln.product_slug, variant=ln.variant, offer=ln.offer,
+                unit_discount=_dec(ln.unit_discount), subtotal=_dec(ln.subtotal),
+                discount=_dec(ln.discount), total=_dec(ln.total), shipping=_dec(ln.shipping),
+                notes=ln.notes, created_at=_opt_dt(ln.created_at),
+                updated_at=_opt_dt(ln.updated_at),
+            )
+            for ln in line_rows
+        ),
+        payments=tuple(
+            Payment(
+                remote_id=p.remote_id, amount=Decimal(p.amount), method=p.method,
+                status=p.status, reference=p.reference, created_at=_opt_dt(p.created_at),
+                extra=tuple((str(k), str(v)) for k, v in json.loads(p.extra)),
+            )
+            for p in payment_rows
+        ),
+        customer=None if c is None else Customer(**c),
+        billing=None if b is None else Address(
+            first_name=b["first_name"], last_name=b["last_name"], street=b["street"],
+            postal_code=b["postal_code"], city=_unref(b["city"]), state=_unref(b["state"]),
+            country=_unref(b["country"]), mobile=b["mobile"], national_code=b["national_code"]),
+        payment_method=_unref(detail["payment_method"]),
+        shipping_method=_unref(detail["shipping_method"]),
+        notes=row.notes,
+        raw=raw,
+    )
+
+
+def decode_row(row: Any, connection: str) -> OrderRow:
+    return OrderRow(
+        id=row.id, connection=connection, remote_id=row.remote_id, number=row.number,
+        status=OrderStatus(row.status_raw, StatusCategory(row.category)),
+        created_at=from_micros(row.created_at), updated_at=from_micros(row.updated_at),
+        synced_at=_opt_dt(row.synced_at), customer=row.customer, email=row.email,
+        line_count=row.line_count, quantity=row.quantity, currency=row.currency,
+        total=_money(row.total), paid=_money(row.paid), outstanding=_money(row.outstanding),
+        payment_method=row.payment_method, shipping_method=row.shipping_method,
+        country=row.country, problems=row.problems, has_notes=bool(row.has_notes),
+    )

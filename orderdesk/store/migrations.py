@@ -1,0 +1,57 @@
+"""Schema versions, applied in order inside one transaction each.
+
+A small versioned list rather than Alembic: the cache has one owner (this app),
+every migration is a few DDL statements that must run on the user's machine at
+start-up without a migration environment, and the SQLite-specific parts (FTS5)
+need raw DDL anyway. Each step is a function of a Connection; the version table
+records the last one applied, so a newer app upgrades an older cache in place
+and an older app refuses a newer cache instead of corrupting it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, select, text
+
+from orderdesk.models.errors import StoreError
+from orderdesk.store import schema
+
+
+def _v1(conn: Connection) -> None:
+    schema.metadata.create_all(conn)
+    if conn.dialect.name == "sqlite":
+        # Trigram index over Python-folded text: substring search, any script.
+        conn.execute(text(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS orders_fts USING fts5("
+            "body, tokenize='trigram case_sensitive 1')"
+        ))
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _v1),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(conn: Connection) -> int:
+    if not conn.dialect.has_table(conn, "schema_version"):
+        return 0
+    value = conn.execute(select(schema.schema_version.c.version)).scalar()
+    return int(value or 0)
+
+
+def migrate(conn: Connection) -> int:
+    """Bring the schema to :data:`LATEST`; returns the version found before."""
+    found = current_version(conn)
+    if found > LATEST:
+        raise StoreError(
+            f"This cache was written by a newer orderdesk (schema {found}, "
+            f"this version knows {LATEST}). Update orderdesk or choose another data folder."
+        )
+    for version, step in MIGRATIONS:
+        if version > found:
+            step(conn)
+            conn.execute(schema.schema_version.delete())
+            conn.execute(schema.schema_version.insert().values(version=version))
+    return found

@@ -1,0 +1,436 @@
+"""``OrderStore``: the local cache. The only code that speaks SQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from orderdesk.models.entities import Order
+from orderdesk.models.errors import DataError, StoreError
+from orderdesk.models.query import OrderQuery
+from orderdesk.models.rows import ChangeSet, OrderRow, StoredConnection, SyncLogEntry
+from orderdesk.models.status import StatusCategory
+from orderdesk.store import querying
+from orderdesk.store.codec import (
+    EncodedOrder,
+    decode_order,
+    decode_row,
+    from_micros,
+    to_micros,
+)
+from orderdesk.store.migrations import migrate
+from orderdesk.store.schema import (
+    connections,
+    lines,
+    order_docs,
+    orders,
+    payments,
+    sync_log,
+    sync_state,
+)
+
+CACHE_FILE = "orders.sqlite3"
+_CHUNK = 500  # bound parameters per IN (...) list
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA cache_size=-32000")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+class OrderStore:
+    """A cache of orders for any number of connections.
+
+    Thread-safe: each call takes a pooled connection; writes are serialised by
+    the database (WAL lets readers go on while a sync writes).
+    """
+
+    def __init__(self, url_or_path: str | Path, *, echo: bool = False) -> None:
+        url = str(url_or_path)
+        if "://" not in url:
+            path = Path(url)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{path}"
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url, echo=echo)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            with self.engine.begin() as conn:
+                migrate(conn)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"The order cache at {url} cannot be opened.",
+                             details=str(exc)) from exc
+        self.dialect = self.engine.dialect.name
+        self._names: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def in_dir(cls, data_dir: Path) -> OrderStore:
+        return cls(Path(data_dir) / CACHE_FILE)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError("The order cache could not be updated.", details=str(exc),
+                             retriable=True) from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError("The order cache could not be read.", details=str(exc),
+                             retriable=True) from exc
+
+    # connections ----------------------------------------------------------------
+    def add_connection(self, name: str, kind: str, base_url: str, *, currency: str = "",
+                       display_name: str = "") -> StoredConnection:
+        """Register a connection, or update its settings if the name exists."""
+        values = {"kind": kind, "base_url": base_url, "currency": currency,
+                  "display_name": display_name}
+        with self._begin() as conn:
+            found = conn.execute(select(connections.c.id).where(connections.c.name == name)
+                                 ).scalar()
+            if found is None:
+                found = conn.execute(connections.insert().values(name=name, **values)
+                                     ).inserted_primary_key[0]  # type: ignore[index]
+            else:
+                conn.execute(connections.update().where(connections.c.id == found)
+                             .values(**values))
+        self._names.clear()
+        result = self.connection(name)
+        assert result is not None
+        return result
+
+    def connection(self, name: str) -> StoredConnection | None:
+        for item in self.list_connections():
+            if item.name == name:
+                return item
+        return None
+
+    def list_connections(self) -> list[StoredConnection]:
+        with self._read() as conn:
+            rows = conn.execute(select(connections).order_by(connections.c.name)).all()
+        return [StoredConnection(r.id, r.name, r.kind, r.base_url, r.currency, r.display_name)
+                for r in rows]
+
+    def remove_connection(self, name: str) -> int:
+        """Delete a connection and everything cached for it; returns the orders removed."""
+        with self._begin() as conn:
+            cid = conn.execute(select(connections.c.id).where(connections.c.name == name)
+                               ).scalar()
+            if cid is None:
+                return 0
+            n = conn.execute(select(func.count()).where(orders.c.connection_id == cid)).scalar()
+            if self.dialect == "sqlite":
+                conn.execute(text("DELETE FROM orders_fts WHERE rowid IN "
+                                  "(SELECT id FROM orders WHERE connection_id = :c)"), {"c": cid})
+            conn.execute(connections.delete().where(connections.c.id == cid))
+        self._names.clear()
+        return int(n or 0)
+
+    def _connection_ids(self) -> dict[str, int]:
+        with self._lock:
+            if not self._names:
+                with self._read() as conn:
+                    self._names = dict(conn.execute(
+                        select(connections.c.id, connections.c.name)).all())
+            return {name: cid for cid, name in self._names.items()}
+
+    def _name(self, cid: int) -> str:
+        if cid not in self._names:
+            self._names.clear()
+            self._connection_ids()
+        return self._names.get(cid, "?")
+
+    def _require(self, name: str) -> int:
+        cid = self._connection_ids().get(name)
+        if cid is None:
+            raise StoreError(f"There is no connection named {name!r} in the cache.")
+        return cid
+
+    # writing ----------------------------------------------------------------------
+    def upsert_page(self, connection: str, page: Sequence[Order],
+                    state: Mapping[str, Any] | None = None,
+                    synced_at: datetime | None = None) -> ChangeSet:
+        """Write a page of orders and (optionally) the connection's sync state, atomically.
+
+        Orders whose content did not change only get their ``synced_at`` moved on;
+        the change set lists internal ids added and changed.
+        """
+        cid = self._require(connection)
+        for order in page:
+            if order.connection != connection:
+                raise DataError(f"order {order.number} belongs to {order.connection!r}, "
+                                f"not {connection!r}")
+        encoded: dict[str, EncodedOrder] = {}
+        for order in page:  # a page may repeat an order: the last copy wins
+            encoded[order.remote_id] = EncodedOrder(order, cid)
+        stamp = to_micros(synced_at or _now())
+        with self._begin() as conn:
+            changes = self._write(conn, cid, list(encoded.values()), stamp)
+            if state is not None:
+                self._put_state(conn, cid, state)
+        return changes
+
+    def _write(self, conn: Connection, cid: int, items: list[EncodedOrder],
+               stamp: int) -> ChangeSet:
+        existing: dict[str, tuple[int, str]] = {}
+        remote_ids = [e.remote_id for e in items]
+        for chunk in _chunks(remote_ids):
+            for oid, rid, digest in conn.execute(
+                    select(orders.c.id, orders.c.remote_id, orders.c.content_hash)
+                    .where(orders.c.connection_id == cid, orders.c.remote_id.in_(chunk))):
+                existing[rid] = (oid, digest)
+        new = [e for e in items if e.remote_id not in existing]
+        changed = [e for e in items if e.remote_id in existing
+                   and existing[e.remote_id][1] != e.row["content_hash"]]
+        same = [existing[e.remote_id][0] for e in items if e.remote_id in existing
+                and existing[e.remote_id][1] == e.row["content_hash"]]
+        if new:
+            conn.execute(orders.insert(), [{**e.row, "synced_at": stamp} for e in new])
+            for chunk in _chunks([e.remote_id for e in new]):
+                for oid, rid in conn.execute(
+                        select(orders.c.id, orders.c.remote_id)
+                        .where(orders.c.connection_id == cid, orders.c.remote_id.in_(chunk))):
+                    existing[rid] = (oid, "")
+        if changed:
+            ids = [existing[e.remote_id][0] for e in changed]
+            stmt = (update(orders).where(orders.c.id == _bind("oid"))
+                    .values({k: _bind(k) for k in changed[0].row}))
+            conn.execute(stmt, [{**{f"b_{k}": v for k, v in e.row.items()},
+                                 "b_oid": existing[e.remote_id][0]} for e in changed])
+            conn.execute(update(orders).where(orders.c.id.in_(ids)).values(synced_at=stamp))
+            for chunk in _chunks(ids):
+                conn.execute(delete(lines).where(lines.c.order_id.in_(chunk)))
+                conn.execute(delete(payments).where(payments.c.order_id.in_(chunk)))
+                conn.execute(delete(order_docs).where(order_docs.c.order_id.in_(chunk)))
+                if self.dialect == "sqlite":
+                    conn.execute(text("DELETE FROM orders_fts WHERE rowid IN "
+                                      f"({','.join(str(int(i)) for i in chunk)})"))
+        written = new + changed
+        if written:
+            line_rows, pay_rows, docs, fts = [], [], [], []
+            for e in written:
+                oid = existing[e.remote_id][0]
+                line_rows += [{**ln, "order_id": oid} for ln in e.lines]
+                pay_rows += [{**p, "order_id": oid} for p in e.payments]
+                docs.append({"order_id": oid, "detail": e.detail, "raw": e.raw})
+                fts.append({"rowid": oid, "body": e.body})
+            if line_rows:
+                conn.execute(lines.insert(), line_rows)
+            if pay_rows:
+                conn.execute(payments.insert(), pay_rows)
+            conn.execute(order_docs.insert(), docs)
+            if self.dialect == "sqlite":
+                conn.execute(text("INSERT INTO orders_fts(rowid, body) VALUES (:rowid, :body)"),
+                             fts)
+        for chunk in _chunks(same):
+            conn.execute(update(orders).where(orders.c.id.in_(chunk)).values(synced_at=stamp))
+        return ChangeSet(
+            added=tuple(existing[e.remote_id][0] for e in new),
+            changed=tuple(existing[e.remote_id][0] for e in changed),
+        )
+
+    def mark_deleted(self, connection: str, remote_ids: Iterable[str],
+                     state: Mapping[str, Any] | None = None) -> ChangeSet:
+        """Orders the server no longer has: kept, but moved to the Deleted category."""
+        cid = self._require(connection)
+        wanted = list(remote_ids)
+        removed: list[int] = []
+        with self._begin() as conn:
+            for chunk in _chunks(wanted):
+                found = conn.execute(
+                    select(orders.c.id).where(
+                        orders.c.connection_id == cid, orders.c.remote_id.in_(chunk),
+                        orders.c.category != str(StatusCategory.DELETED))).scalars().all()
+                if found:
+                    conn.execute(update(orders).where(orders.c.id.in_(found))
+                                 .values(category=str(StatusCategory.DELETED),
+                                         content_hash=""))
+                    removed += found
+            if state is not None:
+                self._put_state(conn, cid, state)
+        return ChangeSet(removed=tuple(removed))
+
+    # sync state and log ------------------------------------------------------------
+    def _put_state(self, conn: Connection, cid: int, state: Mapping[str, Any]) -> None:
+        payload = json.dumps(dict(state), sort_keys=True)
+        done = conn.execute(sync_state.update().where(sync_state.c.connection_id == cid)
+                            .values(state=payload)).rowcount
+        if not done:
+            conn.execute(sync_state.insert().values(connection_id=cid, state=payload))
+
+    def put_state(self, connection: str, state: Mapping[str, Any]) -> None:
+        cid = self._require(connection)
+        with self._begin() as conn:
+            self._put_state(conn, cid, state)
+
+    def get_state(self, connection: str) -> dict[str, Any]:
+        cid = self._require(connection)
+        with self._read() as conn:
+            raw = conn.execute(select(sync_state.c.state)
+                               .where(sync_state.c.connection_id == cid)).scalar()
+        return dict(json.loads(raw)) if raw else {}
+
+    def remote_ids(self, connection: str, *, include_deleted: bool = False) -> set[str]:
+        cid = self._require(connection)
+        stmt = select(orders.c.remote_id).where(orders.c.connection_id == cid)
+        if not include_deleted:
+            stmt = stmt.where(orders.c.category != str(StatusCategory.DELETED))
+        with self._read() as conn:
+            return set(conn.execute(stmt).scalars())
+
+    def start_log(self, connection: str, mode: str) -> int:
+        cid = self._require(connection)
+        with self._begin() as conn:
+            result = conn.execute(sync_log.insert().values(
+                connection_id=cid, mode=mode, started_at=to_micros(_now()), outcome="running",
+                pages=0, fetched=0, added=0, changed=0, removed=0, message="", errors="[]"))
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def finish_log(self, log_id: int, *, outcome: str, pages: int, fetched: int, added: int,
+                   changed: int, removed: int, message: str = "",
+                   errors: Sequence[str] = ()) -> None:
+        with self._begin() as conn:
+            conn.execute(sync_log.update().where(sync_log.c.id == log_id).values(
+                ended_at=to_micros(_now()), outcome=outcome, pages=pages, fetched=fetched,
+                added=added, changed=changed, removed=removed, message=message,
+                errors=json.dumps(list(errors), ensure_ascii=False)))
+            if outcome == "success":
+                cid = conn.execute(select(sync_log.c.connection_id)
+                                   .where(sync_log.c.id == log_id)).scalar_one()
+                done = conn.execute(sync_state.update().where(sync_state.c.connection_id == cid)
+                                    .values(last_success_at=to_micros(_now()))).rowcount
+                if not done:
+                    conn.execute(sync_state.insert().values(
+                        connection_id=cid, state="{}", last_success_at=to_micros(_now())))
+
+    def sync_log(self, connection: str | None = None, limit: int = 20) -> list[SyncLogEntry]:
+        stmt = select(sync_log).order_by(sync_log.c.id.desc()).limit(limit)
+        if connection is not None:
+            stmt = stmt.where(sync_log.c.connection_id == self._require(connection))
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        return [SyncLogEntry(
+            id=r.id, connection=self._name(r.connection_id), mode=r.mode,
+            started_at=from_micros(r.started_at),
+            ended_at=None if r.ended_at is None else from_micros(r.ended_at),
+            outcome=r.outcome, pages=r.pages, fetched=r.fetched, added=r.added,
+            changed=r.changed, removed=r.removed, message=r.message,
+            errors=tuple(json.loads(r.errors))) for r in rows]
+
+    def last_success(self, connection: str) -> datetime | None:
+        cid = self._require(connection)
+        with self._read() as conn:
+            value = conn.execute(select(sync_state.c.last_success_at)
+                                 .where(sync_state.c.connection_id == cid)).scalar()
+        return None if value is None else from_micros(value)
+
+    # reading ----------------------------------------------------------------------
+    def ids(self, query: OrderQuery, *, limit: int | None = None) -> array[int]:
+        """Internal ids of the orders matching ``query``, in its sort order."""
+        stmt = querying.ids_select(query, self._connection_ids(), self.dialect)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._read() as conn:
+            return array("q", conn.execute(stmt).scalars())
+
+    def count(self, query: OrderQuery) -> int:
+        return sum(self.counts(query).values())
+
+    def counts(self, query: OrderQuery) -> dict[StatusCategory, int]:
+        """Orders matching ``query`` per status category."""
+        stmt = querying.counts_select(query, self._connection_ids(), self.dialect)
+        with self._read() as conn:
+            return {StatusCategory(cat): int(n) for cat, n in conn.execute(stmt)}
+
+    def rows(self, ids: Sequence[int]) -> list[OrderRow]:
+        """Table rows for ``ids``, in the same order (ids not found are skipped)."""
+        found: dict[int, OrderRow] = {}
+        with self._read() as conn:
+            for chunk in _chunks(list(ids)):
+                for row in conn.execute(select(orders).where(orders.c.id.in_(chunk))):
+                    found[row.id] = decode_row(row, self._name(row.connection_id))
+        return [found[i] for i in ids if i in found]
+
+    def get(self, order_id: int) -> Order | None:
+        """One order with everything: lines, payments, customer, address, raw JSON."""
+        with self._read() as conn:
+            row = conn.execute(select(orders).where(orders.c.id == order_id)).first()
+            if row is None:
+                return None
+            doc = conn.execute(select(order_docs).where(order_docs.c.order_id == order_id)
+                               ).first()
+            line_rows = conn.execute(select(lines).where(lines.c.order_id == order_id)
+                                     .order_by(lines.c.position)).all()
+            pay_rows = conn.execute(select(payments).where(payments.c.order_id == order_id)
+                                    .order_by(payments.c.position)).all()
+        return decode_order(row, doc.detail if doc else "{}", doc.raw if doc else "",
+                            self._name(row.connection_id), list(line_rows), list(pay_rows))
+
+    def find(self, reference: str) -> list[int]:
+        """Ids of orders a person may mean by ``reference``: ``number``, remote id,
+        or either qualified as ``connection:number``."""
+        ref = reference.strip()
+        conn_name, _, local = ref.rpartition(":")
+        stmt = select(orders.c.id)
+        if conn_name and conn_name in self._connection_ids():
+            stmt = stmt.where(orders.c.connection_id == self._connection_ids()[conn_name])
+            ref = local
+        stmt = stmt.where((orders.c.number == ref) | (orders.c.remote_id == ref))
+        with self._read() as conn:
+            return list(conn.execute(stmt.order_by(orders.c.id)).scalars())
+
+    def distinct_values(self, field: str, limit: int = 500) -> list[str]:
+        """Values seen in a filterable text column (for filter pickers)."""
+        allowed = {"payment_method", "shipping_method", "country", "state", "city",
+                   "status_raw", "currency"}
+        if field not in allowed:
+            raise DataError(f"no distinct values for {field!r}")
+        column = orders.c[field]
+        stmt = select(column).where(column != "").distinct().order_by(column).limit(limit)
+        with self._read() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def total_orders(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(orders)).scalar() or 0)
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(f"b_{name}")
