@@ -1,1 +1,11 @@
-"""config"""
+"""Settings, connection definitions and secrets (no Qt, SQL or HTTP)."""
+
+from orderdesk.config.connections import (
+    AUTH_KINDS,
+    ConfigStore,
+    ConnectionConfig,
+)
+from orderdesk.config.paths import resolve_data_dir
+from orderdesk.config.secrets import SecretStore
+
+__all__ = ["AUTH_KINDS", "ConfigStore", "ConnectionConfig", "SecretStore", "resolve_data_dir"]

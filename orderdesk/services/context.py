@@ -1,0 +1,34 @@
+"""One open orderdesk: its data folder, settings, secrets and cache. No globals."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from orderdesk.config.connections import ConfigStore
+from orderdesk.config.paths import config_file, resolve_data_dir
+from orderdesk.config.secrets import SecretStore
+from orderdesk.store import OrderStore
+
+
+@dataclass
+class AppContext:
+    data_dir: Path
+    config: ConfigStore
+    secrets: SecretStore
+    store: OrderStore
+
+    @classmethod
+    def open(cls, data_dir: str | os.PathLike[str] | None = None) -> AppContext:
+        overridden = bool(data_dir) or bool(os.environ.get("ORDERDESK_DATA_DIR"))
+        folder = resolve_data_dir(data_dir)
+        return cls(
+            data_dir=folder,
+            config=ConfigStore(config_file(folder, overridden=overridden)),
+            secrets=SecretStore(),
+            store=OrderStore.in_dir(folder),
+        )
+
+    def close(self) -> None:
+        self.store.close()
