@@ -313,6 +313,27 @@ class OrderStore:
         with self._read() as conn:
             return set(conn.execute(stmt).scalars())
 
+    def stale_remote_ids(self, connection: str, before: datetime) -> list[str]:
+        """Orders not seen by a sync since ``before`` (candidates for deletion)."""
+        cid = self._require(connection)
+        stmt = select(orders.c.remote_id).where(
+            orders.c.connection_id == cid, orders.c.category != str(StatusCategory.DELETED),
+            (orders.c.synced_at < to_micros(before)) | orders.c.synced_at.is_(None))
+        with self._read() as conn:
+            return list(conn.execute(stmt.order_by(orders.c.id)).scalars())
+
+    def updated_map(self, connection: str, remote_ids: Sequence[str]) -> dict[str, datetime]:
+        """Cached ``updated_at`` of those of ``remote_ids`` that are in the cache."""
+        cid = self._require(connection)
+        out: dict[str, datetime] = {}
+        with self._read() as conn:
+            for chunk in _chunks(list(remote_ids)):
+                for rid, upd in conn.execute(
+                        select(orders.c.remote_id, orders.c.updated_at).where(
+                            orders.c.connection_id == cid, orders.c.remote_id.in_(chunk))):
+                    out[rid] = from_micros(upd)
+        return out
+
     def start_log(self, connection: str, mode: str) -> int:
         cid = self._require(connection)
         with self._begin() as conn:

@@ -1,0 +1,96 @@
+"""What every connection kind's client offers the sync engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+
+from orderdesk.api.errors import ProtocolError
+from orderdesk.api.http import HttpTransport
+from orderdesk.config.connections import ConnectionConfig
+from orderdesk.models.entities import Order
+from orderdesk.models.query import OrderQuery
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    results: list[Any]
+    count: int | None
+    next: str | None
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PushDown:
+    """An ``OrderQuery`` as server parameters, and what the server cannot filter."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    unsupported: tuple[str, ...] = ()
+
+
+def parse_page(data: Any, offset: int, where: str) -> Page:
+    """The DRF envelope ``{count, next, previous, results}``, or a bare JSON array."""
+    if isinstance(data, list):
+        return Page(results=data, count=len(data), next=None, offset=offset)
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise ProtocolError(f"The shop's order list at {where} is not in the documented shape "
+                            "(no 'results' list).")
+    count = data.get("count")
+    if isinstance(count, bool) or not isinstance(count, int | None):
+        raise ProtocolError(f"The shop's order list at {where} has an invalid 'count'.")
+    nxt = data.get("next")
+    if nxt is not None and not isinstance(nxt, str):
+        raise ProtocolError(f"The shop's order list at {where} has an invalid 'next'.")
+    return Page(results=data["results"], count=count, next=nxt or None, offset=offset)
+
+
+class OrderClient(Protocol):
+    config: ConnectionConfig
+    #: whether the endpoint can be asked for ``ordering=updated_at`` + ``updated_from``
+    supports_updated_since: bool
+
+    def list_page(self, *, offset: int, limit: int, updated_from: datetime | None = None,
+                  extra: Mapping[str, str] | None = None) -> Page: ...
+
+    def normalize(self, data: Any, synced_at: datetime | None = None) -> Order: ...
+
+    def push_down(self, query: OrderQuery) -> PushDown: ...
+
+
+class ClientBase:
+    """Auth and URL handling common to the kinds."""
+
+    path = ""
+
+    def __init__(self, config: ConnectionConfig, secret: str | None,
+                 transport: HttpTransport) -> None:
+        from orderdesk.api.errors import AuthError
+
+        if not secret:
+            raise AuthError(f"No token or password is available for the connection "
+                            f"{config.name!r}. Store one (orderdesk connection add ... "
+                            "--token-stdin) or set the environment variable it names.")
+        self.config = config
+        self.transport = transport
+        self._secret = secret
+
+    @property
+    def url(self) -> str:
+        return self.config.base_url + self.path
+
+    def auth(self) -> tuple[dict[str, str], httpx.Auth | None]:
+        if self.config.auth == "basic":
+            return {}, httpx.BasicAuth(self.config.username, self._secret)
+        scheme = "Bearer" if self.config.auth == "bearer" else "Token"
+        return {"Authorization": f"{scheme} {self._secret}"}, None
+
+    def get(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
+        headers, auth = self.auth()
+        return self.transport.get_json(url, params=params, headers=headers, auth=auth)
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"<{type(self).__name__} {self.config.name} {self.config.base_url}>"

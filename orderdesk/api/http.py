@@ -1,0 +1,187 @@
+"""One shared HTTP layer: timeouts, TLS verification, retries with backoff and jitter."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from html import unescape
+from typing import Any
+
+import httpx
+
+from orderdesk import __version__
+from orderdesk.api.errors import (
+    ApiError,
+    AuthError,
+    BadRequestError,
+    ForbiddenError,
+    NetworkError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    ServerError,
+)
+
+log = logging.getLogger(__name__)
+
+_AUTH_HINTS = ("credentials", "authentica", "token", "password", "username", "login")
+
+
+def decode_json(body: bytes, *, url: str = "") -> Any:
+    """JSON with every non-integer number as an exact ``Decimal``."""
+    try:
+        return json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        snippet = body[:120].decode("utf-8", "replace")
+        raise ProtocolError(
+            "The shop's server sent a reply that is not valid JSON "
+            "(it may have been cut off).",
+            details=f"{url}: {exc}; body starts with {snippet!r}") from exc
+
+
+def _server_message(response: httpx.Response) -> tuple[str, dict[str, list[str]]]:
+    """The server's own words: ``detail``, ``error``, field errors, or an HTML title."""
+    body = response.content
+    if not body.strip():
+        return "", {}
+    ctype = response.headers.get("content-type", "")
+    if "html" in ctype or body.lstrip()[:1] == b"<":
+        text = body.decode("utf-8", "replace")
+        match = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S) or re.search(
+            r"<h1[^>]*>(.*?)</h1>", text, re.I | re.S)
+        return (unescape(re.sub(r"\s+", " ", match.group(1))).strip() if match else ""), {}
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body[:200].decode("utf-8", "replace").strip(), {}
+    if isinstance(data, dict):
+        for key in ("detail", "error", "message"):
+            if isinstance(data.get(key), str):
+                return data[key], {}
+        fields: dict[str, list[str]] = {}
+        for key, value in data.items():
+            if isinstance(value, list):
+                fields[str(key)] = [str(v) for v in value]
+            elif isinstance(value, str):
+                fields[str(key)] = [value]
+        if fields:
+            text = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
+            return text, fields
+    if isinstance(data, list) and data and all(isinstance(v, str) for v in data):
+        return " ".join(data), {}
+    return "", {}
+
+
+def error_for(response: httpx.Response) -> ApiError:
+    """The classed error for a non-2xx response."""
+    status = response.status_code
+    said, fields = _server_message(response)
+    quoted = f' The server said: "{said}"' if said else ""
+    details = f"HTTP {status} from {response.request.method} {response.request.url}"
+    if status == 401 or (status == 403 and any(h in said.lower() for h in _AUTH_HINTS)):
+        return AuthError("The shop did not accept the credentials of this connection "
+                         "(check the token or password)." + quoted,
+                         details=details, status=status)
+    if status == 403:
+        return ForbiddenError("This connection is not allowed to read these orders "
+                              "(a customer token cannot read the staff order list)." + quoted,
+                              details=details, status=status)
+    if status == 404:
+        return NotFoundError("The shop's server does not know this address or order "
+                             "(check the connection's URL)." + quoted,
+                             details=details, status=status)
+    if status == 429:
+        retry_after = _retry_after(response.headers.get("retry-after"))
+        return RateLimitedError("The shop's server asks us to slow down." + quoted,
+                                retry_after=retry_after, details=details, status=status)
+    if 400 <= status < 500:
+        return BadRequestError("The shop's server refused the request." + quoted,
+                               field_errors=fields, details=details, status=status)
+    return ServerError(f"The shop's server had a problem (HTTP {status}); "
+                       "try again in a while." + quoted, details=details, status=status)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class HttpTransport:
+    """A small wrapper over one ``httpx.Client`` shared by all API clients of a process."""
+
+    def __init__(self, *, timeout: float = 30.0, max_retries: int = 4,
+                 backoff: float = 0.5, max_backoff: float = 15.0, verify: bool = True,
+                 transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._sleep = sleep
+        self._rng = random.Random()
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            verify=verify, transport=transport, follow_redirects=False,
+            headers={"User-Agent": f"orderdesk/{__version__}", "Accept": "application/json"},
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> HttpTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _delay(self, attempt: int, error: ApiError) -> float:
+        if isinstance(error, RateLimitedError) and error.retry_after is not None:
+            return min(error.retry_after, 120.0)
+        base: float = min(self.max_backoff, self.backoff * (2.0 ** attempt))
+        return base / 2 + self._rng.uniform(0, base / 2)
+
+    def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None,
+                 auth: httpx.Auth | None = None) -> Any:
+        """GET and decode JSON, retrying what may pass (network, 429, 5xx, cut-off bodies)."""
+        attempt = 0
+        while True:
+            try:
+                return self._once(url, params, headers, auth)
+            except ApiError as error:
+                if not error.retriable or attempt >= self.max_retries:
+                    raise
+                delay = self._delay(attempt, error)
+                log.info("retrying %s in %.2fs after: %s", _redact(url), delay, error.details
+                         or error.message)
+                self._sleep(delay)
+                attempt += 1
+
+    def _once(self, url: str, params: Mapping[str, Any] | None,
+              headers: Mapping[str, str] | None, auth: httpx.Auth | None) -> Any:
+        try:
+            response = self.client.get(url, params=params, headers=headers,
+                                       auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT)
+            body = response.read()
+        except httpx.TimeoutException as exc:
+            raise NetworkError("The shop's server did not answer in time.",
+                               details=f"{_redact(url)}: {exc!r}") from exc
+        except httpx.TransportError as exc:
+            raise NetworkError("The shop's server cannot be reached (check the network and "
+                               "the connection's URL).",
+                               details=f"{_redact(url)}: {exc!r}") from exc
+        if response.status_code >= 300:
+            raise error_for(response)
+        return decode_json(body, url=_redact(url))
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"(token|password|key)=[^&]*", r"\1=***", url, flags=re.I)

@@ -1,0 +1,98 @@
+"""HTTP client for the shop API's two order endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from orderdesk.api.base import ClientBase, Page, PushDown, parse_page
+from orderdesk.api.http import HttpTransport
+from orderdesk.api.shop import normalize as norm
+from orderdesk.api.shop import payloads as p
+from orderdesk.config.connections import ConnectionConfig
+from orderdesk.models.entities import ConnectionKind, Order
+from orderdesk.models.query import OrderQuery, PaymentFilter
+from orderdesk.models.status import StatusCategory
+
+#: categories the shop statuses belong to (for pushing a category filter down)
+_CATEGORY_STATUSES = {
+    StatusCategory.AWAITING_PAYMENT: ("new", "pending"),
+    StatusCategory.ON_HOLD: ("hold",), StatusCategory.FAILED: ("failed",),
+    StatusCategory.CANCELLED: ("cancelled",), StatusCategory.PROCESSING: ("processing",),
+    StatusCategory.SHIPPED: ("shipped",), StatusCategory.COMPLETED: ("completed",),
+    StatusCategory.REFUNDED: ("refunded",), StatusCategory.DELETED: ("deleted",),
+}
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+class ShopClient(ClientBase):
+    supports_updated_since = True
+
+    def __init__(self, config: ConnectionConfig, secret: str | None,
+                 transport: HttpTransport) -> None:
+        super().__init__(config, secret, transport)
+        self.staff = config.kind is ConnectionKind.SHOP_STAFF
+        self.path = p.STAFF_PATH if self.staff else p.CUSTOMER_PATH
+
+    def list_page(self, *, offset: int, limit: int, updated_from: datetime | None = None,
+                  extra: Mapping[str, str] | None = None) -> Page:
+        params: dict[str, Any] = {"limit": limit, "offset": offset, "ordering": "updated_at"}
+        if updated_from is not None:
+            params["updated_from"] = _iso(updated_from)
+        params.update(extra or {})
+        return parse_page(self.get(self.url, params), offset, self.url)
+
+    def normalize(self, data: Any, synced_at: datetime | None = None) -> Order:
+        return norm.normalize(data, connection=self.config.name, kind=self.config.kind,
+                              currency=self.config.currency or "EUR", synced_at=synced_at)
+
+    def push_down(self, query: OrderQuery) -> PushDown:
+        """Server parameters for the parts of ``query`` the endpoint can filter."""
+        params: dict[str, str] = {}
+        unsupported: list[str] = []
+        statuses = list(query.statuses)
+        for cat in query.categories:
+            if cat in _CATEGORY_STATUSES:
+                statuses += _CATEGORY_STATUSES[cat]
+            else:
+                unsupported.append(f"category {cat}")
+        if statuses:
+            params["status_in"] = ",".join(dict.fromkeys(statuses))
+        if query.created_from:
+            params["created_from"] = _iso(query.created_from)
+        if query.updated_from:
+            params["updated_from"] = _iso(query.updated_from)
+        if query.text:
+            params["search"] = query.text
+            unsupported.append("text (the server searches fewer fields than orderdesk)")
+        if query.payment is PaymentFilter.PAID:
+            params["is_paid"] = "true"
+        elif query.payment is not None:
+            params["is_paid"] = "false"
+            unsupported.append(f"payment={query.payment} (server knows only is_paid)")
+        if query.has_notes is not None:
+            params["has_notes"] = "true" if query.has_notes else "false"
+        if query.total_min is not None or query.total_max is not None:
+            unsupported.append("total range")
+        for name in ("created_to", "updated_to"):
+            if getattr(query, name) is not None:
+                unsupported.append(f"{name} (the server's bound is inclusive)")
+        for name in ("payment_methods", "shipping_methods", "countries", "states", "cities"):
+            if getattr(query, name):
+                unsupported.append(f"{name} (the server filters by id, not by name)")
+        if query.has_problems is not None:
+            unsupported.append("pricing problems")
+        if query.numbers:
+            unsupported.append("numbers")
+        if query.sort:
+            first = query.sort[0]
+            field = p.ORDERING.get(str(first.field))
+            if field:
+                params["ordering"] = ("-" if first.descending else "") + field
+            else:
+                unsupported.append(f"sort by {first.field}")
+        return PushDown(params, tuple(unsupported))

@@ -1,0 +1,283 @@
+"""The sync engine: pages → normalize → one transaction per page (orders + cursor).
+
+Shop kinds (``ordering=updated_at`` + ``updated_from``): a keyset walk. The cursor
+is the ``updated_at`` of the last committed order plus the ids committed at exactly
+that instant (the inclusive boundary, de-duplicated). Orders created or changed
+while the walk runs move to its end, so nothing is skipped by shifting offsets.
+
+ecommerce kind (newest first, no filters): an incremental run reads pages until a
+page holds only orders already cached unchanged; a full sweep reads everything,
+its offset saved after each page and resumed one page early (the boundary is
+re-fetched, duplicates are harmless).
+
+A full run records its start; orders of the connection that no page of the run
+touched are gone from the server and move to Deleted (ecommerce ones are first
+confirmed with the detail endpoint, since its offsets may shift). The cursor is
+written in the same transaction as the page it follows, so a run killed at any
+instant resumes from the last committed page, losing and duplicating nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from orderdesk.api.base import OrderClient, Page
+from orderdesk.api.errors import ApiError, NotFoundError, ProtocolError
+from orderdesk.models.entities import Order
+from orderdesk.models.errors import CancelledError, OrderdeskError
+from orderdesk.models.rows import ChangeSet
+from orderdesk.store import OrderStore
+from orderdesk.sync.progress import CancelToken, SyncProgress, SyncResult
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+#: deletion candidates confirmed one by one (ecommerce); above this, none are deleted
+MAX_VERIFY = 1000
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _dt(value: Any) -> datetime | None:
+    return None if not value else datetime.fromisoformat(value)
+
+
+@dataclass
+class _Counts:
+    pages: int = 0
+    fetched: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def apply(self, changes: ChangeSet) -> None:
+        self.added += len(changes.added)
+        self.changed += len(changes.changed)
+        self.removed += len(changes.removed)
+
+
+class SyncEngine:
+    """Syncs one connection. Not thread-safe; one engine per run."""
+
+    def __init__(self, store: OrderStore, client: OrderClient, *, page_size: int = 100,
+                 full_sweep_every: timedelta = timedelta(hours=24),
+                 progress: Callable[[SyncProgress], None] | None = None,
+                 cancel: CancelToken | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.store = store
+        self.client = client
+        self.name = client.config.name
+        self.page_size = page_size
+        self.full_sweep_every = full_sweep_every
+        self.progress = progress
+        self.cancel = cancel or CancelToken()
+        self.clock = clock
+        self.counts = _Counts()
+        self.total: int | None = None
+
+    # ------------------------------------------------------------------------
+    def run(self, *, full: bool = False) -> SyncResult:
+        started = time.monotonic()
+        state = self.store.get_state(self.name)
+        last_full = _dt(state.get("last_full"))
+        mode = "full" if (full or state.get("full_run") or last_full is None
+                          or self.clock() - last_full > self.full_sweep_every) else "incremental"
+        log_id = self.store.start_log(self.name, mode)
+        outcome, message, details = "success", "", ""
+        try:
+            if self.client.supports_updated_since:
+                self._run_keyset(state, mode)
+            else:
+                self._run_newest_first(state, mode)
+            if self.counts.errors:
+                outcome = "failed"
+                message = (f"{len(self.counts.errors)} order(s) could not be read and were "
+                           "skipped; everything else is up to date.")
+        except CancelledError:
+            outcome, message = "cancelled", "Sync cancelled; what was fetched is kept."
+        except OrderdeskError as exc:
+            outcome, message, details = "failed", exc.message, exc.details
+            log.warning("sync of %s failed: %s (%s)", self.name, exc.message, exc.details)
+        except Exception as exc:  # a bug: report it readably, keep the cache
+            log.exception("sync of %s crashed", self.name)
+            outcome = "failed"
+            message = "An unexpected error stopped the sync; the cache is intact."
+            details = f"{type(exc).__name__}: {exc}"
+        errors = list(dict.fromkeys(self.counts.errors)) + ([details] if details else [])
+        c = self.counts
+        self.store.finish_log(log_id, outcome=outcome, pages=c.pages, fetched=c.fetched,
+                              added=c.added, changed=c.changed, removed=c.removed,
+                              message=message, errors=errors[:200])
+        self._report("done", ChangeSet())
+        return SyncResult(self.name, mode, outcome, c.pages, c.fetched, c.added, c.changed,
+                          c.removed, time.monotonic() - started, message, tuple(errors))
+
+    # ------------------------------------------------------------------------
+    def _check_cancel(self) -> None:
+        if self.cancel.cancelled:
+            raise CancelledError("Sync cancelled.")
+
+    def _report(self, phase: str, changes: ChangeSet) -> None:
+        if self.progress is not None:
+            self.progress(SyncProgress(self.name, phase, self.counts.pages, self.counts.fetched,
+                                       self.total, changes))
+
+    def _normalize(self, page: Page, now: datetime) -> list[Order]:
+        out: list[Order] = []
+        for item in page.results:
+            try:
+                out.append(self.client.normalize(item, synced_at=now))
+            except OrderdeskError as exc:
+                ident = item.get("id") if isinstance(item, dict) else None
+                self.counts.errors.append(f"order {ident}: {exc.message}")
+        return out
+
+    def _commit(self, orders: list[Order], state: dict[str, Any], now: datetime) -> ChangeSet:
+        changes = self.store.upsert_page(self.name, orders, state, synced_at=now)
+        self.counts.pages += 1
+        self.counts.apply(changes)
+        self._report("fetching", changes)
+        return changes
+
+    def _start_full(self, state: dict[str, Any]) -> dict[str, Any]:
+        if not state.get("full_run"):
+            state = {**state, "v": STATE_VERSION,
+                     "full_run": {"started": _iso(self.clock()), "offset": 0},
+                     "bookmark": None, "boundary": []}
+            self.store.put_state(self.name, state)
+        return state
+
+    def _finish_full(self, state: dict[str, Any], verify: bool) -> None:
+        started = _dt(state["full_run"]["started"])
+        assert started is not None
+        stale = self.store.stale_remote_ids(self.name, started)
+        if verify:
+            stale = self._confirm_gone(stale)
+        state = {**state, "full_run": None, "last_full": _iso(started)}
+        changes = self.store.mark_deleted(self.name, stale, state)
+        self.counts.apply(changes)
+        self._report("sweeping", changes)
+
+    def _confirm_gone(self, candidates: list[str]) -> list[str]:
+        if len(candidates) > MAX_VERIFY:
+            self.counts.errors.append(
+                f"{len(candidates)} cached orders were not in the server's list; too many to "
+                "confirm one by one, so none was marked deleted.")
+            return []
+        detail = getattr(self.client, "detail", None)
+        if detail is None:
+            return candidates
+        gone: list[str] = []
+        for remote_id in candidates:
+            self._check_cancel()
+            try:
+                data = detail(remote_id)
+            except NotFoundError:
+                gone.append(remote_id)
+                continue
+            now = self.clock()
+            self._commit(self._normalize(Page([data], 1, None), now),
+                         self.store.get_state(self.name), now)
+        return gone
+
+    # shop kinds ---------------------------------------------------------------
+    def _run_keyset(self, state: dict[str, Any], mode: str) -> None:
+        if mode == "full":
+            state = self._start_full(state)
+        bookmark = _dt(state.get("bookmark"))
+        boundary: list[str] = list(state.get("boundary") or [])
+        offset = 0
+        stalls = 0
+        while True:
+            self._check_cancel()
+            page = self.client.list_page(offset=offset, limit=self.page_size,
+                                         updated_from=bookmark)
+            if self.total is None and page.count is not None:
+                self.total = page.count + self.counts.fetched
+            now = self.clock()
+            seen = set(boundary)
+            fresh = [item for item in page.results
+                     if not (isinstance(item, dict) and str(item.get("id")) in seen)]
+            orders = self._normalize(Page(fresh, page.count, page.next), now)
+            self.counts.fetched += len(fresh)
+            if not page.results:
+                break
+            last = max((o.updated_at for o in orders), default=None)
+            if bookmark is not None and last is not None and last < bookmark:
+                raise ProtocolError("The shop's server returned orders older than asked for "
+                                    "(it may ignore updated_from).",
+                                    details=f"updated_from={bookmark}, got {last}")
+            if not fresh or last is None:
+                # a page of the boundary only: step past the ties with an offset
+                stalls += 1
+                if stalls > 3 and not fresh:
+                    raise ProtocolError("The shop's server keeps sending the same page.")
+                offset = len(boundary) if not fresh else offset + len(page.results)
+                if not page.next:
+                    break
+                if fresh:  # unreadable orders only: move on past them
+                    self._commit([], {**state, "bookmark": _iso(bookmark),
+                                      "boundary": boundary}, now)
+                continue
+            stalls = 0
+            offset = 0
+            if bookmark is not None and last == bookmark:
+                boundary = boundary + [o.remote_id for o in orders]
+            else:
+                boundary = [o.remote_id for o in orders if o.updated_at == last]
+            bookmark = last
+            state = {**state, "v": STATE_VERSION, "bookmark": _iso(bookmark),
+                     "boundary": boundary}
+            self._commit(orders, state, now)
+            if not page.next:
+                break
+        if mode == "full":
+            self._finish_full(self.store.get_state(self.name), verify=False)
+
+    # ecommerce kind -----------------------------------------------------------
+    def _run_newest_first(self, state: dict[str, Any], mode: str) -> None:
+        if mode == "full":
+            state = self._start_full(state)
+            offset = max(0, int(state["full_run"].get("offset", 0)) - self.page_size)
+        else:
+            offset = 0
+        previous: list[str] | None = None
+        while True:
+            self._check_cancel()
+            page = self.client.list_page(offset=offset, limit=self.page_size)
+            if self.total is None and page.count is not None:
+                self.total = page.count
+            ids = [str(i.get("id")) if isinstance(i, dict) else "" for i in page.results]
+            if previous is not None and ids and ids == previous:
+                raise ProtocolError("The shop's server sent the same page twice "
+                                    "(its paging does not move forward).")
+            previous = ids
+            now = self.clock()
+            orders = self._normalize(page, now)
+            self.counts.fetched += len(page.results)
+            offset += len(page.results)
+            if mode == "full":
+                state = {**state, "full_run": {**state["full_run"], "offset": offset}}
+                self._commit(orders, state, now)
+            else:
+                cached = self.store.updated_map(self.name, [o.remote_id for o in orders])
+                unchanged = all(cached.get(o.remote_id) == o.updated_at for o in orders)
+                self._commit(orders, state, now)
+                if orders and unchanged:
+                    break
+            if not page.next or not page.results:
+                break
+        if mode == "full":
+            self._finish_full(self.store.get_state(self.name), verify=True)
+
+
+def is_retriable(error: BaseException) -> bool:
+    return isinstance(error, ApiError) and error.retriable
