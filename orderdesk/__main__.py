@@ -1,5 +1,5 @@
 import sys
 
-from orderdesk.cli import main
+from orderdesk.launcher import main
 
 sys.exit(main())
