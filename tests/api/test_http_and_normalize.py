@@ -22,7 +22,6 @@ from orderdesk.config.connections import ConnectionConfig
 from orderdesk.models import ConnectionKind, StatusCategory
 from orderdesk.models.pricing import reconcile
 
-
 DOC_ORDER: dict[str, Any] = {
     "id": "a3d5c8e7-9b4f-4a2e-8c7d-1f3e5a6b9c0d",
     "url": "https://api.example.com/api/v1/i/orders/a3d5c8e7-9b4f-4a2e-8c7d-1f3e5a6b9c0d/",
@@ -118,7 +117,8 @@ def test_staff_order_normalizes_all_shapes() -> None:
     order = client.normalize(client.list_page(offset=0, limit=50).results[0])
     assert seen[0].headers["authorization"] == "Token secret-token"
     assert seen[0].url.path == "/api/orders"
-    assert order.status.raw == "pending" and order.status.category is StatusCategory.AWAITING_PAYMENT
+    assert order.status.raw == "pending"
+    assert order.status.category is StatusCategory.AWAITING_PAYMENT
     assert order.currency == "NOK" and order.figures.shipping == Decimal("4.5")
     assert order.shipping_method is not None and order.shipping_method.id == "3"
     assert order.customer is not None and order.customer.full_name == "Anna Ödegaard"
