@@ -1,0 +1,8 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from e2e_helpers import ctx, demo  # noqa: E402
+
+__all__ = ["ctx", "demo"]
