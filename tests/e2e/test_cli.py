@@ -1,0 +1,97 @@
+"""The command line end to end: connection add → sync → orders/show, on the demo server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orderdesk.cli import main
+from orderdesk.demo import DemoServer
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[DemoServer]:
+    srv = DemoServer(orders=300, seed=5, host="127.0.0.1", port=0)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_add_sync_list_show(server: DemoServer, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str],
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    data = str(tmp_path / "d")
+    monkeypatch.setenv("OD_STAFF", server.staff_token)
+    monkeypatch.setenv("OD_CUSTOMER", server.customer_token)
+    code, out, _ = run(capsys, "connection", "add", "staff", "--kind", "shop-staff",
+                       "--url", server.base_url, "--token-env", "OD_STAFF", "--data-dir", data)
+    assert code == 0 and "OD_STAFF" in out and server.staff_token not in out
+    run(capsys, "connection", "add", "me", "--kind", "ecommerce-customer", "--url",
+        server.base_url, "--token-env", "OD_CUSTOMER", "--data-dir", data)
+    code, out, _ = run(capsys, "connection", "test", "staff", "--data-dir", data)
+    assert code == 0 and "300 order(s)" in out
+    code, out, err = run(capsys, "sync", "--data-dir", data)
+    assert code == 0, out + err
+    assert "staff: success (full) — 300 new" in out
+    code, out, _ = run(capsys, "orders", "--connection", "staff", "--format", "json",
+                       "--data-dir", data)
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 300
+    totals = [r["total"] for r in rows]
+    assert all(isinstance(t, str) for t in totals if t is not None)
+    code, out, _ = run(capsys, "orders", "--connection", "staff", "--sort", "-total",
+                       "--limit", "1", "--format", "json", "--data-dir", data)
+    top = json.loads(out)[0]
+    from decimal import Decimal
+    assert Decimal(top["total"]) == max(Decimal(t) for t in totals if t is not None)
+    code, out, _ = run(capsys, "show", f"staff:{top['number']}", "--data-dir", data)
+    assert code == 0 and "Totals (server vs recomputed)" in out and top["number"] in out
+    code, out, _ = run(capsys, "orders", "--status", "completed", "--format", "csv",
+                       "--data-dir", data)
+    assert code == 0 and out.splitlines()[0].startswith("number,created")
+    code, out, _ = run(capsys, "connection", "list", "--data-dir", data)
+    assert "staff" in out and "300 orders" in out
+    config = (tmp_path / "d" / "config.json").read_text()
+    assert server.staff_token not in config and server.customer_token not in config
+
+
+def test_errors_are_readable(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                             server: DemoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = str(tmp_path / "d")
+    code, _, err = run(capsys, "show", "nope", "--data-dir", data)
+    assert code == 1 and "No cached order matches 'nope'" in err
+    code, _, err = run(capsys, "connection", "add", "x", "--kind", "shop-staff", "--url",
+                       "ftp://shop", "--token-env", "X", "--data-dir", data)
+    assert code == 1 and "not an http(s) URL" in err
+    monkeypatch.setenv("OD_BAD", "not-the-token")
+    run(capsys, "connection", "add", "bad", "--kind", "shop-staff", "--url", server.base_url,
+        "--token-env", "OD_BAD", "--data-dir", data)
+    code, out, _ = run(capsys, "sync", "bad", "--data-dir", data)
+    assert code == 1 and "did not accept the credentials" in out
+    code, _, err = run(capsys, "connection", "test", "bad", "--data-dir", data)
+    assert code == 1 and "did not accept the credentials" in err and "Traceback" not in err
+
+
+def test_token_stdin_without_keyring_says_what_to_do(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "orderdesk", "connection", "add", "s", "--kind", "shop-staff",
+         "--url", "https://shop.example", "--token-stdin", "--data-dir", str(tmp_path)],
+        input="secret\n", capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 1
+    assert "--token-env" in proc.stderr and "secret" not in proc.stderr.replace(
+        "keyring", "").replace("--token", "")
+    assert not (tmp_path / "config.json").exists() or "secret" not in (
+        tmp_path / "config.json").read_text()
