@@ -1,0 +1,88 @@
+"""``main()``: the desktop window of orderdesk."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from orderdesk.models.errors import OrderdeskError
+from orderdesk.services.context import AppContext
+from orderdesk.ui.main_window import MainWindow
+
+#: Orders the demo shop serves when the window starts it.
+DEMO_ORDERS = 5000
+
+
+def resources_dir() -> Path | None:
+    """``resources/`` of a source checkout (icons, stylesheet), if present."""
+    for candidate in (Path(__file__).resolve().parents[2] / "resources",
+                      Path(sys.prefix) / "share" / "orderdesk" / "resources"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def style_app(app: QApplication) -> None:
+    app.setStyle("Fusion")
+    folder = resources_dir()
+    if folder is None:
+        return
+    qss = folder / "orderdesk.qss"
+    if qss.is_file():
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    icon = folder / "orderdesk.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+
+
+def get_app(argv: list[str] | None = None) -> QApplication:
+    existing = QCoreApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("orderdesk")
+    app.setApplicationDisplayName("orderdesk")
+    app.setOrganizationName("orderdesk")
+    return app
+
+
+def needs_demo(ctx: AppContext) -> bool:
+    """True when no real (non-demo) connection is configured."""
+    try:
+        return not [c for c in ctx.config.connections() if not c.demo]
+    except OrderdeskError:
+        return False
+
+
+def main(*, data_dir: str | None = None, demo: bool = False,
+         argv: list[str] | None = None) -> int:
+    """Open the window on ``data_dir`` and run until it closes; the exit code.
+
+    Demo mode (the built-in demo shop, synced in the background) starts when
+    ``demo`` is true or when no real connection is configured yet.
+    """
+    app = get_app(argv)
+    style_app(app)
+    try:
+        ctx = AppContext.open(data_dir)
+    except OrderdeskError as exc:
+        box = QMessageBox(QMessageBox.Icon.Critical, "orderdesk", exc.message)
+        if exc.details:
+            box.setDetailedText(exc.details)
+        box.exec()
+        return 1
+    window = MainWindow(ctx)
+    try:
+        window.show()
+        if demo or needs_demo(ctx):
+            window.start_demo(DEMO_ORDERS)
+        return int(app.exec())
+    finally:
+        window.shutdown()
+        ctx.close()

@@ -1,0 +1,251 @@
+"""The main window on a store filled from the factories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from orderdesk.models.query import OrderQuery, SortField, SortKey
+from orderdesk.models.status import StatusCategory
+from orderdesk.services.context import AppContext
+from orderdesk.services.orders import OrderService
+from orderdesk.ui.main_window import MainWindow
+from orderdesk.ui.table_model import ValueRole
+
+TIMEOUT = 10_000
+
+
+def settle(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.model.is_complete and not window.model.is_loading,
+                    timeout=TIMEOUT)
+
+
+@pytest.fixture
+def open_window(qtbot, data_dir: Path) -> Iterator:
+    opened: list[tuple[MainWindow, AppContext]] = []
+
+    def make() -> MainWindow:
+        ctx = AppContext.open(data_dir)
+        window = MainWindow(ctx)
+        qtbot.addWidget(window)
+        window.show()
+        opened.append((window, ctx))
+        settle(qtbot, window)
+        return window
+
+    yield make
+    for window, ctx in opened:
+        window.close()
+        ctx.close()
+
+
+def close(window: MainWindow) -> None:
+    window.close()
+    window.ctx.close()
+
+
+def click_header(qtbot, window: MainWindow, key: str, *, shift: bool = False) -> None:
+    header = window.header
+    logical = window.model.column_index(key)
+    x = header.sectionViewportPosition(logical) + header.sectionSize(logical) // 2
+    modifier = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, modifier,
+                     QPoint(x, header.height() // 2))
+
+
+def test_table_shows_the_store_count(open_window, ctx):
+    window = open_window()
+    total = OrderService(window.ctx.store).total()
+    assert window.model.rowCount() == total == 120
+    assert window.count_label.text() == "120 orders"
+    assert window.tabs.tabText(0) == "All  120"
+
+
+def test_search_filters_to_the_services_count(qtbot, open_window):
+    window = open_window()
+    expected = OrderService(window.ctx.store).count(OrderQuery(text="hana"))
+    assert 0 < expected < 120
+    window.search.setFocus()
+    qtbot.keyClicks(window.search, "hana")
+    qtbot.waitUntil(lambda: window.model.query.text == "hana", timeout=TIMEOUT)
+    settle(qtbot, window)
+    assert window.model.rowCount() == expected
+    assert window.count_label.text() == f"{expected} of 120 orders"
+    # Esc clears the search
+    qtbot.keyClick(window.search, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.model.query.text == "", timeout=TIMEOUT)
+    settle(qtbot, window)
+    assert window.model.rowCount() == 120
+
+
+def test_sort_by_total_descending_then_shift_click_adds_a_key(qtbot, open_window):
+    window = open_window()
+    click_header(qtbot, window, "total")
+    qtbot.waitUntil(lambda: window.model.sort_keys
+                    == (SortKey(SortField.TOTAL, descending=True),), timeout=TIMEOUT)
+    settle(qtbot, window)
+    model = window.model
+    col = model.column_index("total")
+    totals = [model.data(model.index(r, col), ValueRole) for r in range(model.rowCount())]
+    assert totals[0] == max(totals)
+    assert model.headerData(col, Qt.Orientation.Horizontal) == "Total ▼"
+    # a second click flips the direction
+    click_header(qtbot, window, "total")
+    qtbot.waitUntil(lambda: window.model.sort_keys[0].descending is False, timeout=TIMEOUT)
+    settle(qtbot, window)
+    assert model.data(model.index(0, col), ValueRole) == min(totals)
+    # Shift+click adds a second key, shown with its index in the header
+    click_header(qtbot, window, "customer", shift=True)
+    qtbot.waitUntil(lambda: len(window.model.sort_keys) == 2, timeout=TIMEOUT)
+    assert window.model.sort_keys == (SortKey(SortField.TOTAL),
+                                      SortKey(SortField.CUSTOMER))
+    assert model.headerData(col, Qt.Orientation.Horizontal) == "Total ▲1"
+    assert model.headerData(model.column_index("customer"),
+                            Qt.Orientation.Horizontal) == "Customer ▲2"
+
+
+def test_status_tab_filters(qtbot, open_window):
+    window = open_window()
+    service = OrderService(window.ctx.store)
+    expected = service.count(OrderQuery(categories=(StatusCategory.SHIPPED,)))
+    assert expected
+    index = window.tabs.tab_index(StatusCategory.SHIPPED)
+    assert window.tabs.isTabVisible(index)
+    assert window.tabs.tabText(index) == f"Shipped  {expected}"
+    window.tabs.setCurrentIndex(index)
+    qtbot.waitUntil(lambda: window.model.query.categories == (StatusCategory.SHIPPED,),
+                    timeout=TIMEOUT)
+    settle(qtbot, window)
+    assert window.model.rowCount() == expected
+    status_col = window.model.column_index("status")
+    assert all(window.model.data(window.model.index(r, status_col), ValueRole).category
+               is StatusCategory.SHIPPED for r in range(window.model.rowCount()))
+    # one click clears every filter
+    window.filter_bar.clear_button.click()
+    qtbot.waitUntil(lambda: not window.model.query.categories, timeout=TIMEOUT)
+    settle(qtbot, window)
+    assert window.model.rowCount() == 120
+
+
+def test_filter_bar_total_and_payment(qtbot, open_window):
+    window = open_window()
+    bar = window.filter_bar
+    bar.total_min.setText("150")
+    bar.total_min.editingFinished.emit()
+    qtbot.waitUntil(lambda: window.model.query.total_min == Decimal(150), timeout=TIMEOUT)
+    settle(qtbot, window)
+    expected = OrderService(window.ctx.store).count(OrderQuery(total_min=Decimal(150)))
+    assert window.model.rowCount() == expected
+    assert window.count_label.text() == f"{expected} of 120 orders"
+
+
+def test_selecting_an_order_shows_lines_and_totals(qtbot, open_window):
+    window = open_window()
+    window.table.setFocus()
+    with qtbot.waitSignal(window.detailShown, timeout=TIMEOUT):
+        window.table.selectRow(0)
+    detail = window.detail.detail
+    order_id = window.model.ids[0]
+    assert detail is not None and detail.id == order_id
+    assert window.detail.title.text() == f"Order {detail.order.number}"
+    assert window.detail.lines_model.rowCount() == len(detail.order.lines) == 2
+    assert window.detail.lines_model.data(window.detail.lines_model.index(0, 0)) \
+        == detail.order.lines[0].product_name
+    assert window.detail.checks_model.rowCount() == len(detail.pricing.checks)
+    assert "Total formula" in window.detail.formula.text()
+    assert '"id"' in window.detail.raw.toPlainText()
+    # J moves to the next order
+    with qtbot.waitSignal(window.detailShown, timeout=TIMEOUT):
+        qtbot.keyClick(window.table, Qt.Key.Key_J)
+    assert window.detail.detail.id == window.model.ids[1]
+    with qtbot.waitSignal(window.detailShown, timeout=TIMEOUT):
+        qtbot.keyClick(window.table, Qt.Key.Key_K)
+    assert window.detail.detail.id == window.model.ids[0]
+
+
+def test_ctrl_a_selects_everything(qtbot, open_window):
+    window = open_window()
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.selected_ids()) == 120
+    assert window.export_context()["selected_ids"] == window.model.ids.tolist()
+
+
+def test_column_layout_persists(qtbot, open_window):
+    window = open_window()
+    header = window.header
+    email = window.model.column_index("email")
+    total = window.model.column_index("total")
+    header.set_visible(email, False)
+    header.resizeSection(total, 177)
+    header.moveSection(header.visualIndex(total), 0)
+    layout = header.layout_state()
+    assert layout[0] == {"key": "total", "width": 177, "visible": True}
+    close(window)
+
+    again = open_window()
+    assert again.header.layout_state() == layout
+    assert again.header.isSectionHidden(email)
+    assert again.header.visible_keys()[0] == "total"
+
+
+def test_saved_views_persist_and_restore(qtbot, open_window):
+    window = open_window()
+    window.search.setText("anna")
+    window.search.flush()
+    window.tabs.setCurrentIndex(window.tabs.tab_index(StatusCategory.PROCESSING))
+    window.model.set_sort([SortKey(SortField.TOTAL, descending=True)])
+    settle(qtbot, window)
+    window.header.set_visible(window.model.column_index("country"), False)
+    window.save_view("Anna processing")
+    expected = window.model.rowCount()
+    # something else is on screen when the window closes
+    window.clear_filters()
+    settle(qtbot, window)
+    window.apply_view("Anna processing")
+    settle(qtbot, window)
+    assert window.model.rowCount() == expected
+    close(window)
+
+    again = open_window()
+    assert [again.view_combo.itemText(i) for i in range(again.view_combo.count())] \
+        == ["Anna processing"]
+    assert again.view_combo.currentText() == "Anna processing"
+    query = again.model.query
+    assert query.text == "anna"
+    assert query.categories == (StatusCategory.PROCESSING,)
+    assert query.sort == (SortKey(SortField.TOTAL, descending=True),)
+    assert again.header.isSectionHidden(again.model.column_index("country"))
+    assert again.model.rowCount() == expected
+    # changing a filter leaves the view; the next start restores that state instead
+    again.clear_filters()
+    settle(qtbot, again)
+    assert again.view_combo.currentIndex() == -1
+    close(again)
+    third = open_window()
+    assert third.model.query.text == ""
+    assert third.model.rowCount() == 120
+    third.delete_current_view()  # nothing chosen: harmless
+    third.apply_view("Anna processing")
+    third.delete_current_view()
+    assert third.view_combo.count() == 0
+
+
+def test_utc_toggle(qtbot, open_window):
+    window = open_window()
+    col = window.model.column_index("created")
+    window.utc_action.setChecked(True)
+    assert window.model.data(window.model.index(0, col)).endswith("UTC")
+    window.utc_action.setChecked(False)
+    assert not window.model.data(window.model.index(0, col)).endswith("UTC")
+
+
+def test_sync_without_connections_explains(qtbot, open_window):
+    window = open_window()
+    assert not window.start_sync()
+    assert window.error_banner.isVisible()
+    assert "connection" in window.error_banner.label.text().lower()
