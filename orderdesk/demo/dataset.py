@@ -140,7 +140,7 @@ class Dataset:
                 conn.close()
         except sqlite3.DatabaseError:
             return False
-        return meta == self._meta()
+        return all(meta.get(k) == v for k, v in self._meta().items())
 
     def _meta(self) -> dict[str, str]:
         return {"version": str(GENERATOR_VERSION), "seed": str(self.seed),
