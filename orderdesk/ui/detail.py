@@ -329,10 +329,12 @@ class DetailPane(QWidget):
         head.addWidget(self.title)
         head.addWidget(self.badge)
         head.addStretch(1)
-        self.copy_number = QPushButton("Copy number")
+        self.copy_number = QPushButton("Copy no.")
+        self.copy_number.setToolTip("Copy the order number")
         self.copy_number.setAccessibleName("Copy order number")
         self.copy_number.clicked.connect(self.copy_order_number)
-        self.copy_text = QPushButton("Copy as text")
+        self.copy_text = QPushButton("Copy text")
+        self.copy_text.setToolTip("Copy the order (lines, totals, notes) as plain text")
         self.copy_text.setAccessibleName("Copy order as text")
         self.copy_text.clicked.connect(self.copy_order_text)
         head.addWidget(self.copy_number)
@@ -397,6 +399,7 @@ class DetailPane(QWidget):
 
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
         scroll.setAccessibleName("Order")
@@ -449,6 +452,10 @@ class DetailPane(QWidget):
         self.billing.setText(_address_html(order.billing))
 
         self.lines_model.set_order(order, pricing)
+        # columns that say nothing for this order stay out of the way
+        self.lines_view.setColumnHidden(1, not any(ln.variant or ln.offer for ln in order.lines))
+        self.lines_view.setColumnHidden(7, order.line_money is LineMoney.MINOR
+                                        and not any(f.shipping for f in pricing.lines))
         self.checks_model.set_checks(pricing.checks, cur)
         if pricing.problems:
             self.totals_title.setText(f"Totals  ⚠ {len(pricing.problems)} problem(s)")

@@ -13,7 +13,7 @@ from orderdesk.models.columns import COLUMNS, DEFAULT_COLUMNS
 from orderdesk.models.query import SortKey
 from orderdesk.ui.table_model import OrderTableModel, default_descending
 
-DEFAULT_WIDTHS = {"number": 74, "created": 118, "updated": 118, "customer": 124,
+DEFAULT_WIDTHS = {"number": 92, "created": 118, "updated": 118, "customer": 124,
                   "email": 160, "status": 134, "lines": 46, "quantity": 40, "total": 84,
                   "paid": 80, "outstanding": 94, "payment_method": 100,
                   "shipping_method": 90, "country": 80, "connection": 100, "synced": 84,
