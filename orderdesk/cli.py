@@ -433,9 +433,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _join_sort(argv: Sequence[str]) -> list[str]:
+    """``--sort -total`` means ``--sort=-total`` (argparse would take -total for an option)."""
+    out: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        if items[i] == "--sort" and i + 1 < len(items) and items[i + 1].startswith("-"):
+            out.append("--sort=" + items[i + 1])
+            i += 2
+            continue
+        out.append(items[i])
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_sort(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:  # the window is opened by orderdesk.launcher

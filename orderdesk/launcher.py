@@ -10,7 +10,7 @@ from orderdesk import cli
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    args = cli.build_parser().parse_args(args_list)
+    args = cli.build_parser().parse_args(cli._join_sort(args_list))
     if args.command is not None:
         return cli.main(args_list)
     return open_window(data_dir=args.data_dir, demo=args.demo)

@@ -3,6 +3,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from e2e_helpers import ctx, demo  # noqa: E402
+from e2e_helpers import ctx, demo
 
 __all__ = ["ctx", "demo"]
