@@ -203,10 +203,16 @@ class Order:
 
     @property
     def line_count(self) -> int:
+        """Lines of the order; the server's count when it sent no lines (customer list)."""
+        if not self.lines and self.figures.line_count is not None:
+            return self.figures.line_count
         return len(self.lines)
 
     @property
     def total_quantity(self) -> int:
+        """Σ quantity of the lines; the server's figure when it sent no lines."""
+        if not self.lines and self.figures.quantity is not None:
+            return self.figures.quantity
         return sum(line.quantity for line in self.lines)
 
     @property

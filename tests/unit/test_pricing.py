@@ -112,3 +112,9 @@ def test_consistent_shop_orders_always_reconcile(items: list[tuple[int, int, int
     assert result.ok, result.problems
     if items_sub != items_sub.scaleb(2):  # a scale is only ambiguous when everything is 0
         assert result.line_exponent == 2
+
+
+def test_counts_fall_back_to_the_server_when_no_lines_were_sent() -> None:
+    order = shop_order(lines=(), payments=())
+    assert order.line_count == 2 and order.total_quantity == 3
+    assert shop_order().line_count == 2
