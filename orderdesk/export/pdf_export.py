@@ -32,12 +32,22 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontDatabase,
+    QFontMetricsF,
     QPageLayout,
     QPageSize,
     QPainter,
     QPdfWriter,
     QPen,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
     QTextDocument,
+    QTextFormat,
+    QTextFrameFormat,
+    QTextLength,
+    QTextOption,
+    QTextTableCellFormat,
+    QTextTableFormat,
 )
 
 from orderdesk import __version__
@@ -54,7 +64,7 @@ from orderdesk.export.common import (
     report,
     safe_filename,
 )
-from orderdesk.export.qt import ensure_gui_app
+from orderdesk.export.qt import ensure_gui_app, keep_none_alive
 from orderdesk.models.entities import Address, Order
 from orderdesk.models.money import Money
 from orderdesk.models.pricing import FigureCheck, Reconciliation, reconcile
@@ -74,11 +84,15 @@ _LINE_CHECK = re.compile(r"^line \d+ ")
 OK_MARK, BAD_MARK, NO_MARK = "✓", "⚠", "–"
 
 
+_families: list[str] = []
+
+
 def font_families() -> list[str]:
-    """``FONT_FAMILIES`` that are installed (plus DejaVu Sans for symbols), in order."""
-    installed = set(QFontDatabase.families())
-    chosen = [f for f in FONT_FAMILIES if f in installed]
-    return chosen or ["Sans Serif"]
+    """``FONT_FAMILIES`` that are installed, in order (looked up once per process)."""
+    if not _families:
+        installed = set(QFontDatabase.families())
+        _families.extend([f for f in FONT_FAMILIES if f in installed] or ["Sans Serif"])
+    return list(_families)
 
 
 def _font(point_size: float, families: list[str]) -> QFont:
@@ -126,44 +140,101 @@ def _check_value(check: FigureCheck, value: Decimal | None, currency: str) -> st
     return money_text(value, currency)
 
 
-STYLE = """
-body { color: #1a1a1a; }
-h1 { font-size: 17pt; font-weight: 600; margin: 0; }
-.muted { color: #666666; }
-.small { font-size: 7.5pt; }
-.label { color: #666666; font-size: 7.5pt; text-transform: uppercase; }
-th { background-color: #eef1f5; color: #333333; font-weight: 600; text-align: left; }
-.num { text-align: right; }
-.total td { font-weight: 600; }
-.bad { color: #b45309; font-weight: 600; }
-.ok { color: #15803d; }
-"""
+class _Formats:
+    """Character and block formats shared by every document of one renderer."""
+
+    def __init__(self, families: list[str], width: float, px: float) -> None:
+        def char(size: float, *, bold: bool = False, color: str = "#1a1a1a",
+                 caps: bool = False) -> QTextCharFormat:
+            fmt = QTextCharFormat()
+            fmt.setFontFamilies(families)
+            fmt.setFontPointSize(size)
+            fmt.setFontWeight(QFont.Weight.DemiBold if bold else QFont.Weight.Normal)
+            fmt.setForeground(QColor(color))
+            if caps:
+                fmt.setFontCapitalization(QFont.Capitalization.AllUppercase)
+                fmt.setFontLetterSpacing(104)
+            return fmt
+
+        self.width = width
+        self.px = px
+        self.text = char(9)
+        self.bold = char(9, bold=True)
+        self.title = char(17, bold=True)
+        self.section = char(10, bold=True)
+        self.muted = char(7.5, color="#666666")
+        self.label = char(6.5, color="#666666", caps=True)
+        self.ok = char(9, bold=True, color="#15803d")
+        self.bad = char(9, bold=True, color="#b45309")
+        self.header = char(8, bold=True, color="#333333")
+        self.fm_text = QFontMetricsF(self.text.font())
+
+    def block(self, *, tabs: Sequence[tuple[float, bool]] = (), indent: float = 0,
+              top: float = 0, bottom: float = 0, background: str | None = None,
+              align_right: bool = False) -> QTextBlockFormat:
+        fmt = QTextBlockFormat()
+        # Qt scales tab positions by the paint device's resolution (unlike margins)
+        fmt.setTabPositions([QTextOption.Tab(pos / self.px,
+                                             QTextOption.TabType.RightTab if right
+                                             else QTextOption.TabType.LeftTab)
+                             for pos, right in tabs])
+        fmt.setLeftMargin(indent)
+        fmt.setTopMargin(top * self.px)
+        fmt.setBottomMargin(bottom * self.px)
+        if background:
+            fmt.setBackground(QColor(background))
+        if align_right:
+            fmt.setAlignment(Qt.AlignmentFlag.AlignRight)
+        return fmt
+
+    def elide(self, text: str, width: float) -> str:
+        return self.fm_text.elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
-def order_html(order: Order, recon: Reconciliation, *, px: float, tz: tzinfo | None) -> str:
-    """The order summary as Qt rich text. ``px`` = device pixels per CSS pixel."""
+def _line(cursor: QTextCursor, block: QTextBlockFormat | None,
+          *runs: tuple[str, QTextCharFormat]) -> None:
+    """Start a new block (unless ``block`` is None: continue the current one) with runs."""
+    if block is not None:
+        cursor.insertBlock(block)
+    for text, fmt in runs:
+        cursor.insertText(text, fmt)
+
+
+def build_document(doc: QTextDocument, order: Order, recon: Reconciliation, f: _Formats,
+                   tz: tzinfo | None) -> None:
+    """Fill ``doc`` with the order summary. Order text is inserted as plain text
+    (``QTextCursor.insertText``): it is never parsed as HTML or rich text."""
+    cursor = QTextCursor(doc)
+    cursor.beginEditBlock()
+    try:
+        _fill(cursor, order, recon, f, tz)
+    finally:
+        cursor.endEditBlock()
+
+
+def _fill(cursor: QTextCursor, order: Order, recon: Reconciliation, f: _Formats,
+          tz: tzinfo | None) -> None:
     cur = order.currency
-    pad = max(1, round(3 * px))
-    rule = (f"border-collapse: collapse; border-style: solid; border-color: #c9ced6; "
-            f"border-width: {px:.2f}px;")
-    parts: list[str] = []
-    add = parts.append
+    w = f.width
+    half = w * 0.58
+    right = [(w, True)]
     # heading ------------------------------------------------------------------------
-    status = esc(order.status.label)
-    if order.status.known and order.status.raw.strip().lower() != order.status.label.lower():
-        status += f' <span class="muted small">({esc(order.status.raw)})</span>'
-    add(f'<table width="100%" cellspacing="0" cellpadding="0"><tr>'
-        f'<td width="60%"><h1>Order {esc(order.number)}</h1>'
-        f'<span class="muted">{esc(order.connection)} · {esc(order.kind.value)}'
-        f' · id {esc(order.remote_id)}</span></td>'
-        f'<td width="40%" align="right">'
-        f'<span class="label">Status</span> <b>{status}</b><br/>'
-        f'<span class="label">Created</span> {esc(_when(order.created_at, tz))}<br/>'
-        f'<span class="label">Updated</span> {esc(_when(order.updated_at, tz))}<br/>'
-        f'<span class="label">Currency</span> {esc(cur or "—")}'
-        f'</td></tr></table>')
-    add(f'<hr style="height: {px:.2f}px;"/>')
-    # customer and address -----------------------------------------------------------
+    status = order.status.label
+    if order.status.known and order.status.raw.strip().lower() != status.lower():
+        status += f" ({order.status.raw})"
+    cursor.setBlockFormat(f.block(tabs=right))
+    _line(cursor, None, (f.elide(f"Order {order.number}", half), f.title), ("\t", f.text),
+          ("Status  ", f.label), (status, f.bold))
+    _line(cursor, f.block(tabs=right), (f.elide(f"{order.connection} · {order.kind.value}",
+                                                half), f.muted),
+          ("\t", f.text), ("Created  ", f.label), (_when(order.created_at, tz), f.text))
+    _line(cursor, f.block(tabs=right), (f.elide(f"id {order.remote_id}", half), f.muted),
+          ("\t", f.text), ("Updated  ", f.label), (_when(order.updated_at, tz), f.text))
+    rule = f.block(tabs=right, bottom=6)
+    rule.setProperty(QTextFormat.Property.BlockTrailingHorizontalRulerWidth,
+                     QTextLength(QTextLength.Type.PercentageLength, 100))
+    _line(cursor, rule, ("\t", f.text), ("Currency  ", f.label), (cur or "—", f.text))
+    # customer, billing address, methods: one row of three cells ----------------------
     cust: list[str] = []
     if order.customer is not None:
         c = order.customer
@@ -172,87 +243,147 @@ def order_html(order: Order, recon: Reconciliation, *, px: float, tz: tzinfo | N
             cust.append(f"@{c.username}")
     cust = [x for x in cust if x] or ["—"]
     bill = _address(order.billing) or ["—"]
-    methods = []
+    methods: list[tuple[str, str]] = []
     if order.payment_method and order.payment_method.name:
-        methods.append(f'<span class="label">Payment</span> {esc(order.payment_method.name)}')
+        methods.append(("Payment", order.payment_method.name))
     if order.shipping_method and order.shipping_method.name:
-        methods.append(f'<span class="label">Shipping</span> {esc(order.shipping_method.name)}')
-    add(f'<table width="100%" cellspacing="0" cellpadding="{pad}"><tr>'
-        f'<td width="40%"><span class="label">Customer</span><br/>'
-        f'{"<br/>".join(esc(x) for x in cust)}</td>'
-        f'<td width="35%"><span class="label">Billing address</span><br/>'
-        f'{"<br/>".join(esc(x) for x in bill)}</td>'
-        f'<td width="25%">{"<br/>".join(methods)}</td></tr></table>')
-    # lines --------------------------------------------------------------------------
-    add(f'<p><b>Items</b> <span class="muted small">({len(order.lines)} lines, '
-        f'{sum(f.quantity for f in recon.lines)} pieces)</span></p>')
-    add(f'<table width="100%" cellspacing="0" cellpadding="{pad}" border="{px:.2f}" '
-        f'style="{rule}"><thead><tr>'
-        f'<th width="4%" class="num">#</th><th width="46%">Product</th>'
-        f'<th width="14%" class="num">Unit price</th><th width="12%" class="num">Discount</th>'
-        f'<th width="8%" class="num">Qty</th><th width="16%" class="num">Total</th>'
-        f'</tr></thead><tbody>')
-    for n, (line, fig) in enumerate(zip(order.lines, recon.lines, strict=True), start=1):
-        extra = [x for x in (line.variant, line.offer) if x]
-        name = esc(line.product_name or "—")
-        if extra:
-            name += f'<br/><span class="muted small">{esc(" · ".join(extra))}</span>'
-        add(f'<tr><td class="num">{n}</td><td>{name}</td>'
-            f'<td class="num">{money_text(fig.unit_price, cur)}</td>'
-            f'<td class="num">{money_text(fig.discount, cur) if fig.discount else ""}</td>'
-            f'<td class="num">{fig.quantity}</td>'
-            f'<td class="num">{money_text(fig.total, cur)}</td></tr>')
-    if not order.lines:
-        add('<tr><td></td><td class="muted">No line items</td><td></td><td></td><td></td>'
-            '<td></td></tr>')
-    add('</tbody></table>')
+        methods.append(("Shipping", order.shipping_method.name))
+    info = QTextTableFormat()
+    info.setBorder(0)
+    info.setCellPadding(0)
+    info.setCellSpacing(0)
+    info.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+    info.setColumnWidthConstraints([QTextLength(QTextLength.Type.PercentageLength, p)
+                                    for p in (38, 37, 25)])
+    info.setTopMargin(4 * f.px)
+    info.setBottomMargin(8 * f.px)
+    table = cursor.insertTable(1, 3, info)
+    for col, (label, values) in enumerate((("Customer", cust), ("Billing address", bill))):
+        cell = table.cellAt(0, col).firstCursorPosition()
+        cell.insertText(label, f.label)
+        for value in values:
+            cell.insertBlock()
+            cell.insertText(value, f.text)
+    cell = table.cellAt(0, 2).firstCursorPosition()
+    for n, (label, value) in enumerate(methods):
+        if n:
+            cell.insertBlock()
+        cell.insertText(label, f.label)
+        cell.insertBlock()
+        cell.insertText(value, f.text)
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    # lines ----------------------------------------------------------------------------
+    pieces = sum(fig.quantity for fig in recon.lines)
+    _line(cursor, f.block(top=4, bottom=3), ("Items", f.section),
+          (f"   {len(order.lines)} lines, {pieces} pieces", f.muted))
+    _lines_table(cursor, order, recon, f)
+    cursor.movePosition(QTextCursor.MoveOperation.End)
     if recon.line_exponent is None:
-        add('<p class="bad small">Line amounts match the order at no scale; they are shown '
-            'as sent (smallest currency unit).</p>')
-    # totals -------------------------------------------------------------------------
-    checks = [c for c in recon.checks if not _LINE_CHECK.match(c.name)]
-    add(f'<p><b>Totals</b> <span class="muted small">server figure beside the figure '
-        f'recomputed from the lines ({esc(cur)})</span></p>')
-    add(f'<table width="66%" align="right" cellspacing="0" cellpadding="{pad}" '
-        f'border="{px:.2f}" style="{rule}"><thead><tr><th width="36%">Figure</th>'
-        f'<th width="23%" class="num">Server</th><th width="25%" class="num">Recomputed</th>'
-        f'<th width="16%" class="num">Check</th></tr></thead><tbody>')
-    for check in checks:
-        mark = (f'<span class="ok">{OK_MARK}</span>' if check.ok and check.compared
-                else NO_MARK if check.ok else f'<span class="bad">{BAD_MARK}</span>')
-        row_class = ' class="total"' if check.name == "total" else ""
-        add(f'<tr{row_class}><td>{esc(check.name.capitalize())}</td>'
-            f'<td class="num">{_check_value(check, check.server, cur)}</td>'
-            f'<td class="num">{_check_value(check, check.recomputed, cur)}</td>'
-            f'<td class="num">{mark}</td></tr>')
-    add('</tbody></table>')
-    add(f'<p class="muted small" align="right">Total formula: {esc(recon.total_formula)}</p>')
-    # payments -----------------------------------------------------------------------
+        _line(cursor, f.block(), ("Line amounts match the order at no scale; they are shown "
+                                  "as sent (smallest currency unit).", f.bad))
+    # totals ---------------------------------------------------------------------------
+    indent = w * 0.36
+    area = w - indent
+    tabs = [(area * 0.55, True), (area * 0.82, True), (area - 4 * f.px, True)]
+    _line(cursor, f.block(top=10, bottom=3), ("Totals", f.section),
+          (f"   server figure beside the figure recomputed from the lines ({cur})", f.muted))
+    _line(cursor, f.block(tabs=tabs, indent=indent, background="#eef1f5", top=0, bottom=0),
+          (" Figure", f.header), ("\tServer", f.header), ("\tRecomputed", f.header),
+          ("\tCheck", f.header))
+    for n, check in enumerate(c for c in recon.checks if not _LINE_CHECK.match(c.name)):
+        fmt = f.bold if check.name == "total" else f.text
+        mark, mark_fmt = ((OK_MARK, f.ok) if check.ok and check.compared
+                          else (NO_MARK, f.muted) if check.ok else (BAD_MARK, f.bad))
+        shade = "#f7f8fa" if n % 2 else None
+        _line(cursor, f.block(tabs=tabs, indent=indent, background=shade, top=1, bottom=1),
+              (" " + check.name.capitalize(), fmt),
+              ("\t" + _check_value(check, check.server, cur), fmt),
+              ("\t" + _check_value(check, check.recomputed, cur), fmt),
+              ("\t", fmt), (mark, mark_fmt))
+    _line(cursor, f.block(align_right=True, top=2), (f"Total formula: {recon.total_formula}",
+                                                    f.muted))
+    # payments -------------------------------------------------------------------------
     state = recon.payment_state.value.replace("_", " ")
-    add(f'<p><b>Payments</b> <span class="muted small">({esc(state)})</span></p>')
+    _line(cursor, f.block(top=10, bottom=3), ("Payments", f.section), (f"   {state}", f.muted))
     if order.payments:
-        add(f'<table width="100%" cellspacing="0" cellpadding="{pad}" border="{px:.2f}" '
-            f'style="{rule}"><thead><tr><th width="24%">Date</th><th width="18%">Method</th>'
-            f'<th width="16%">Status</th><th width="26%">Reference</th>'
-            f'<th width="16%" class="num">Amount</th></tr></thead><tbody>')
+        cols = [(w * 0.24, False), (w * 0.42, False), (w * 0.58, False), (w - 4 * f.px, True)]
+        _line(cursor, f.block(tabs=cols, background="#eef1f5"), (" Date", f.header),
+              ("\tMethod", f.header), ("\tStatus", f.header), ("\tReference", f.header),
+              ("\tAmount", f.header))
         for p in order.payments:
-            add(f'<tr><td>{esc(_when(p.created_at, tz))}</td><td>{esc(p.method or "—")}</td>'
-                f'<td>{esc(p.status or "—")}</td><td>{esc(p.reference or "—")}</td>'
-                f'<td class="num">{money_text(p.amount, cur)}</td></tr>')
-        add('</tbody></table>')
-    add(f'<table width="66%" align="right" cellspacing="0" cellpadding="{pad}">'
-        f'<tr><td>Paid</td><td class="num">{money_text(recon.amount_paid, cur)} {esc(cur)}'
-        f'</td></tr><tr class="total"><td>Outstanding</td>'
-        f'<td class="num">{money_text(recon.amount_outstanding, cur)} {esc(cur)}</td></tr>'
-        f'</table>')
-    # notes and problems -------------------------------------------------------------
+            _line(cursor, f.block(tabs=cols, top=1, bottom=1),
+                  (" " + _when(p.created_at, tz), f.text),
+                  ("\t" + f.elide(p.method or "—", w * 0.17), f.text),
+                  ("\t" + f.elide(p.status or "—", w * 0.15), f.text),
+                  ("\t" + f.elide(p.reference or "—", w * 0.22), f.text),
+                  ("\t" + money_text(p.amount, cur), f.text))
+    else:
+        _line(cursor, f.block(), ("No payment records.", f.muted))
+    money_tabs = [(area - 4 * f.px, True)]
+    _line(cursor, f.block(tabs=money_tabs, indent=indent, top=4),
+          (" Paid", f.text), (f"\t{money_text(recon.amount_paid, cur)} {cur}", f.text))
+    _line(cursor, f.block(tabs=money_tabs, indent=indent, background="#eef1f5", top=1,
+                          bottom=1),
+          (" Outstanding", f.bold), (f"\t{money_text(recon.amount_outstanding, cur)} {cur}",
+                                     f.bold))
+    # notes and problems ---------------------------------------------------------------
     if order.has_notes:
-        add(f'<p><b>Notes</b></p><p>{esc(order.notes.strip())}</p>')
+        _line(cursor, f.block(top=10, bottom=3), ("Notes", f.section))
+        for text in order.notes.strip().splitlines() or [""]:
+            _line(cursor, f.block(), (text, f.text))
     if recon.problems:
-        add(f'<p class="bad">{BAD_MARK} Figures that do not add up</p><ul>')
-        add("".join(f'<li class="small">{esc(p)}</li>' for p in recon.problems))
-        add('</ul>')
-    return "".join(parts)
+        _line(cursor, f.block(top=10, bottom=3), (f"{BAD_MARK} Figures that do not add up",
+                                                  f.bad))
+        for problem in recon.problems:
+            _line(cursor, f.block(indent=8 * f.px), ("• " + problem, f.muted))
+
+
+def _lines_table(cursor: QTextCursor, order: Order, recon: Reconciliation,
+                 f: _Formats) -> None:
+    cur = order.currency
+    fmt = QTextTableFormat()
+    fmt.setHeaderRowCount(1)
+    fmt.setBorder(0.75 * f.px)
+    fmt.setBorderBrush(QColor("#c9ced6"))
+    fmt.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)
+    fmt.setBorderCollapse(True)
+    fmt.setCellSpacing(0)
+    fmt.setCellPadding(3 * f.px)
+    fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+    widths = (5, 45, 14, 12, 8, 16)
+    fmt.setColumnWidthConstraints([QTextLength(QTextLength.Type.PercentageLength, p)
+                                   for p in widths])
+    rows = max(1, len(order.lines))
+    table = cursor.insertTable(rows + 1, len(widths), fmt)
+    right = QTextBlockFormat()
+    right.setAlignment(Qt.AlignmentFlag.AlignRight)
+    head = QTextTableCellFormat()
+    head.setBackground(QColor("#eef1f5"))
+    numeric = (True, False, True, True, True, True)
+    for col, title in enumerate(("#", "Product", "Unit price", "Discount", "Qty", "Total")):
+        cell = table.cellAt(0, col)
+        cell.setFormat(head)
+        pos = cell.firstCursorPosition()
+        if numeric[col]:
+            pos.setBlockFormat(right)
+        pos.insertText(title, f.header)
+    if not order.lines:
+        table.cellAt(1, 1).firstCursorPosition().insertText("No line items", f.muted)
+        return
+    for row, (line, fig) in enumerate(zip(order.lines, recon.lines, strict=True), start=1):
+        values = (str(row), line.product_name or "—", money_text(fig.unit_price, cur),
+                  money_text(fig.discount, cur) if fig.discount else "", str(fig.quantity),
+                  money_text(fig.total, cur))
+        for col, value in enumerate(values):
+            pos = table.cellAt(row, col).firstCursorPosition()
+            if numeric[col]:
+                pos.setBlockFormat(right)
+            pos.insertText(value, f.text)
+            if col == 1:
+                extra = " · ".join(x for x in (line.variant, line.offer) if x)
+                if extra:
+                    pos.insertBlock()
+                    pos.insertText(extra, f.muted)
 
 
 # -- rendering --------------------------------------------------------------------------
@@ -269,14 +400,12 @@ class _Renderer:
     """Lays out and draws order documents onto one ``QPdfWriter``."""
 
     def __init__(self, writer: QPdfWriter, page_size: str, tz: tzinfo | None) -> None:
-        writer.setResolution(RESOLUTION)
-        writer.setPageLayout(QPageLayout(_page_size(page_size), QPageLayout.Orientation.Portrait,
-                                         MARGINS_MM, QPageLayout.Unit.Millimeter))
-        writer.setCreator(f"orderdesk {__version__}")
-        self.writer = writer
+        self.layout = QPageLayout(_page_size(page_size), QPageLayout.Orientation.Portrait,
+                                  MARGINS_MM, QPageLayout.Unit.Millimeter)
+        self.use(writer)
         self.tz = tz
         self.px = RESOLUTION / 96
-        area = writer.pageLayout().paintRectPixels(RESOLUTION)
+        area = self.layout.paintRectPixels(RESOLUTION)
         self.width = float(area.width())
         footer = FOOTER_MM / 25.4 * RESOLUTION
         self.height = float(area.height()) - footer
@@ -284,15 +413,25 @@ class _Renderer:
         self.families = font_families()
         self.body_font = _font(9.0, self.families)
         self.footer_font = _font(7.0, self.families)
+        self.formats = _Formats(self.families, self.width, self.px)
         self.stamp = datetime.now(UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
+    def use(self, writer: QPdfWriter) -> None:
+        """Draw on ``writer`` from now on (per-order mode: one writer per file)."""
+        writer.setResolution(RESOLUTION)
+        writer.setPageLayout(self.layout)
+        writer.setCreator(f"orderdesk {__version__}")
+        self.writer = writer
+
     def document(self, order: Order) -> QTextDocument:
+        keep_none_alive()
         doc = QTextDocument()
-        doc.documentLayout().setPaintDevice(self.writer)
         doc.setDefaultFont(self.body_font)
         doc.setDocumentMargin(0)
-        doc.setDefaultStyleSheet(STYLE)
-        doc.setHtml(order_html(order, reconcile(order), px=self.px, tz=self.tz))
+        # Fill the document before asking for its layout: the layout is created
+        # lazily, so the text is laid out once, for the writer and the page size.
+        build_document(doc, order, reconcile(order), self.formats, self.tz)
+        doc.documentLayout().setPaintDevice(self.writer)
         doc.setPageSize(QSizeF(self.width, self.height))
         return doc
 
@@ -406,6 +545,7 @@ def write_per_order(store: OrderStore, folder: Path, ids: Sequence[int], *,
     except OSError as exc:
         raise os_error(exc, folder / "x.pdf") from exc
     done = pages = 0
+    renderer: _Renderer | None = None
     used: set[str] = set()
     names: list[str] = []
     try:
@@ -418,7 +558,10 @@ def write_per_order(store: OrderStore, folder: Path, ids: Sequence[int], *,
                 name = _unique(stem, used) + ".pdf"
                 writer = QPdfWriter(str(staging / name))
                 writer.setTitle(f"Order {order.number}")
-                renderer = _Renderer(writer, page_size, tz)
+                if renderer is None:
+                    renderer = _Renderer(writer, page_size, tz)
+                else:
+                    renderer.use(writer)
                 painter = QPainter()
                 _open(writer, painter, folder / name)
                 try:

@@ -12,6 +12,27 @@ from PySide6.QtGui import QGuiApplication
 from orderdesk.export.common import ExportError
 
 _app: QGuiApplication | None = None
+_NONE_RESERVE = 1 << 40
+
+
+def keep_none_alive() -> None:
+    """Work around PySide6 6.12 (abi3) on CPython < 3.12 dropping a reference to ``None``.
+
+    Every call of a Qt method that returns ``void`` (``setX``, ``insertText``...)
+    returns ``None`` without taking a reference: CPython 3.12 made ``None``
+    immortal, 3.11 did not, so after a few thousand such calls the interpreter
+    aborts with "Fatal Python error: none_dealloc". This gives ``None`` a reserve
+    of 2**40 references (what immortality means in 3.12), so the reference count
+    cannot reach zero. Harmless and idempotent; a no-op on 3.12+ and on debug
+    builds (whose object header differs).
+    """
+    if sys.version_info >= (3, 12) or hasattr(sys, "gettotalrefcount"):
+        return
+    import ctypes
+
+    count = ctypes.c_ssize_t.from_address(id(None))
+    if count.value < _NONE_RESERVE // 2:
+        count.value += _NONE_RESERVE
 
 
 def ensure_gui_app() -> QGuiApplication:
@@ -23,6 +44,7 @@ def ensure_gui_app() -> QGuiApplication:
     has to create the application.
     """
     global _app
+    keep_none_alive()
     existing = QCoreApplication.instance()
     if isinstance(existing, QGuiApplication):
         return existing
