@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import httpx
 
 from orderdesk.api.errors import ProtocolError
-from orderdesk.api.http import HttpTransport
+from orderdesk.api.http import HttpTransport, decode_page
 from orderdesk.config.connections import ConnectionConfig
 from orderdesk.models.entities import Order
 from orderdesk.models.query import OrderQuery
@@ -22,6 +22,11 @@ class Page:
     count: int | None
     next: str | None
     offset: int = 0
+    #: each result's verbatim JSON text (empty when it could not be cut out)
+    raw: list[str] = field(default_factory=list)
+
+    def raw_of(self, index: int) -> str | None:
+        return self.raw[index] if self.raw else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +37,11 @@ class PushDown:
     unsupported: tuple[str, ...] = ()
 
 
-def parse_page(data: Any, offset: int, where: str) -> Page:
+def parse_page(decoded: tuple[Any, list[str]], offset: int, where: str) -> Page:
     """The DRF envelope ``{count, next, previous, results}``, or a bare JSON array."""
+    data, raw = decoded
     if isinstance(data, list):
-        return Page(results=data, count=len(data), next=None, offset=offset)
+        return Page(results=data, count=len(data), next=None, offset=offset, raw=raw)
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise ProtocolError(f"The shop's order list at {where} is not in the documented shape "
                             "(no 'results' list).")
@@ -45,7 +51,8 @@ def parse_page(data: Any, offset: int, where: str) -> Page:
     nxt = data.get("next")
     if nxt is not None and not isinstance(nxt, str):
         raise ProtocolError(f"The shop's order list at {where} has an invalid 'next'.")
-    return Page(results=data["results"], count=count, next=nxt or None, offset=offset)
+    return Page(results=data["results"], count=count, next=nxt or None, offset=offset,
+                raw=raw)
 
 
 class OrderClient(Protocol):
@@ -56,7 +63,8 @@ class OrderClient(Protocol):
     def list_page(self, *, offset: int, limit: int, updated_from: datetime | None = None,
                   extra: Mapping[str, str] | None = None) -> Page: ...
 
-    def normalize(self, data: Any, synced_at: datetime | None = None) -> Order: ...
+    def normalize(self, data: Any, synced_at: datetime | None = None,
+                  raw: str | None = None) -> Order: ...
 
     def push_down(self, query: OrderQuery) -> PushDown: ...
 
@@ -91,6 +99,12 @@ class ClientBase:
     def get(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
         headers, auth = self.auth()
         return self.transport.get_json(url, params=params, headers=headers, auth=auth)
+
+    def get_page(self, params: Mapping[str, Any], offset: int) -> Page:
+        headers, auth = self.auth()
+        decoded = self.transport.get_json(self.url, params=params, headers=headers, auth=auth,
+                                          decode=decode_page)
+        return parse_page(decoded, offset, self.url)
 
     def __repr__(self) -> str:  # never show the secret
         return f"<{type(self).__name__} {self.config.name} {self.config.base_url}>"

@@ -44,6 +44,62 @@ def decode_json(body: bytes, *, url: str = "") -> Any:
             details=f"{url}: {exc}; body starts with {snippet!r}") from exc
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+_WS = " \t\n\r"
+
+
+def split_array(text: str, start: int) -> tuple[list[Any], list[str]]:
+    """Elements of the JSON array at ``text[start] == "["`` and each one's exact text."""
+    items: list[Any] = []
+    raws: list[str] = []
+    idx = start + 1
+    n = len(text)
+    while idx < n and text[idx] in _WS:
+        idx += 1
+    if idx < n and text[idx] == "]":
+        return items, raws
+    while True:
+        obj, end = _DECODER.raw_decode(text, idx)
+        items.append(obj)
+        raws.append(text[idx:end])
+        idx = end
+        while idx < n and text[idx] in _WS:
+            idx += 1
+        if idx >= n:
+            raise ValueError("unterminated array")
+        if text[idx] == "]":
+            return items, raws
+        if text[idx] != ",":
+            raise ValueError(f"expected ',' at {idx}")
+        idx += 1
+        while idx < n and text[idx] in _WS:
+            idx += 1
+
+
+def decode_page(body: bytes, *, url: str = "") -> tuple[Any, list[str]]:
+    """A list page: the decoded document, and the verbatim text of each listed order.
+
+    Keeping each order's own JSON text avoids re-serialising it (and keeps the
+    server's exact number spelling)."""
+    data = decode_json(body, url=url)
+    try:
+        text = body.decode("utf-8")
+        if isinstance(data, list):
+            start = text.index("[")
+        elif isinstance(data, dict) and isinstance(data.get("results"), list):
+            key = text.index('"results"')
+            start = key + len('"results"')
+            while text[start] in _WS or text[start] == ":":
+                start += 1
+        else:
+            return data, []
+        items, raws = split_array(text, start)
+    except (ValueError, IndexError):
+        return data, []
+    results = data if isinstance(data, list) else data["results"]
+    return data, (raws if len(items) == len(results) else [])
+
+
 def _server_message(response: httpx.Response) -> tuple[str, dict[str, list[str]]]:
     """The server's own words: ``detail``, ``error``, field errors, or an HTML title."""
     body = response.content
@@ -150,12 +206,16 @@ class HttpTransport:
 
     def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None,
-                 auth: httpx.Auth | None = None) -> Any:
-        """GET and decode JSON, retrying what may pass (network, 429, 5xx, cut-off bodies)."""
+                 auth: httpx.Auth | None = None,
+                 decode: Callable[..., Any] = decode_json) -> Any:
+        """GET and decode JSON, retrying what may pass (network, 429, 5xx, cut-off bodies).
+
+        ``decode(body, url=...)`` turns the body into the result (``decode_page`` for lists).
+        """
         attempt = 0
         while True:
             try:
-                return self._once(url, params, headers, auth)
+                return self._once(url, params, headers, auth, decode)
             except ApiError as error:
                 if not error.retriable or attempt >= self.max_retries:
                     raise
@@ -166,7 +226,8 @@ class HttpTransport:
                 attempt += 1
 
     def _once(self, url: str, params: Mapping[str, Any] | None,
-              headers: Mapping[str, str] | None, auth: httpx.Auth | None) -> Any:
+              headers: Mapping[str, str] | None, auth: httpx.Auth | None,
+              decode: Callable[..., Any]) -> Any:
         try:
             response = self.client.get(url, params=params, headers=headers,
                                        auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT)
@@ -180,7 +241,7 @@ class HttpTransport:
                                details=f"{_redact(url)}: {exc!r}") from exc
         if response.status_code >= 300:
             raise error_for(response)
-        return decode_json(body, url=_redact(url))
+        return decode(body, url=_redact(url))
 
 
 def _redact(url: str) -> str:

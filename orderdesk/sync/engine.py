@@ -132,9 +132,9 @@ class SyncEngine:
 
     def _normalize(self, page: Page, now: datetime) -> list[Order]:
         out: list[Order] = []
-        for item in page.results:
+        for index, item in enumerate(page.results):
             try:
-                out.append(self.client.normalize(item, synced_at=now))
+                out.append(self.client.normalize(item, synced_at=now, raw=page.raw_of(index)))
             except OrderdeskError as exc:
                 ident = item.get("id") if isinstance(item, dict) else None
                 self.counts.errors.append(f"order {ident}: {exc.message}")
@@ -204,9 +204,12 @@ class SyncEngine:
                 self.total = page.count + self.counts.fetched
             now = self.clock()
             seen = set(boundary)
-            fresh = [item for item in page.results
-                     if not (isinstance(item, dict) and str(item.get("id")) in seen)]
-            orders = self._normalize(Page(fresh, page.count, page.next), now)
+            keep = [i for i, item in enumerate(page.results)
+                    if not (isinstance(item, dict) and str(item.get("id")) in seen)]
+            fresh = [page.results[i] for i in keep]
+            orders = self._normalize(Page(fresh, page.count, page.next,
+                                          raw=[page.raw[i] for i in keep] if page.raw else []),
+                                     now)
             self.counts.fetched += len(fresh)
             if not page.results:
                 break

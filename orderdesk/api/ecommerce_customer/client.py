@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from orderdesk.api.base import ClientBase, Page, PushDown, parse_page
+from orderdesk.api.base import ClientBase, Page, PushDown
 from orderdesk.api.ecommerce_customer import normalize as norm
 from orderdesk.api.ecommerce_customer import payloads as p
 from orderdesk.models.entities import Order
@@ -26,14 +26,16 @@ class EcommerceClient(ClientBase):
     def list_page(self, *, offset: int, limit: int, updated_from: datetime | None = None,
                   extra: Mapping[str, str] | None = None) -> Page:
         params: dict[str, Any] = {"limit": limit, "offset": offset, **(extra or {})}
-        return parse_page(self.get(self.url, params), offset, self.url)
+        return self.get_page(params, offset)
 
     def detail(self, remote_id: str) -> Any:
         return self.get(self.config.base_url + p.DETAIL_PATH.format(id=remote_id))
 
-    def normalize(self, data: Any, synced_at: datetime | None = None) -> Order:
+    def normalize(self, data: Any, synced_at: datetime | None = None,
+                  raw: str | None = None) -> Order:
         return norm.normalize(data, connection=self.config.name,
-                              currency=self.config.currency or "USD", synced_at=synced_at)
+                              currency=self.config.currency or "USD", synced_at=synced_at,
+                              raw=raw)
 
     def push_down(self, query: OrderQuery) -> PushDown:
         params: dict[str, str] = {}

@@ -39,7 +39,7 @@ def _line(f: Fields) -> OrderLine:
 
 
 def normalize(data: Any, *, connection: str, currency: str,
-              synced_at: datetime | None = None) -> Order:
+              synced_at: datetime | None = None, raw: str | None = None) -> Order:
     f = Fields(data, "order")
     remote_id = f.ident("id")
     f.where = f"order {remote_id}"
@@ -71,5 +71,6 @@ def normalize(data: Any, *, connection: str, currency: str,
             total=f.decimal("total_amount"), quantity=f.integer("items_count")),
         line_money=LineMoney.MAJOR,
         lines=tuple(_line(item) for item in f.items("items")),
-        customer=customer, billing=billing, synced_at=synced_at, raw=dumps_raw(data),
+        customer=customer, billing=billing, synced_at=synced_at,
+        raw=raw if raw is not None else dumps_raw(data),
     )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from orderdesk.api.base import ClientBase, Page, PushDown, parse_page
+from orderdesk.api.base import ClientBase, Page, PushDown
 from orderdesk.api.http import HttpTransport
 from orderdesk.api.shop import normalize as norm
 from orderdesk.api.shop import payloads as p
@@ -44,11 +44,13 @@ class ShopClient(ClientBase):
         if updated_from is not None:
             params["updated_from"] = _iso(updated_from)
         params.update(extra or {})
-        return parse_page(self.get(self.url, params), offset, self.url)
+        return self.get_page(params, offset)
 
-    def normalize(self, data: Any, synced_at: datetime | None = None) -> Order:
+    def normalize(self, data: Any, synced_at: datetime | None = None,
+                  raw: str | None = None) -> Order:
         return norm.normalize(data, connection=self.config.name, kind=self.config.kind,
-                              currency=self.config.currency or "EUR", synced_at=synced_at)
+                              currency=self.config.currency or "EUR", synced_at=synced_at,
+                              raw=raw)
 
     def push_down(self, query: OrderQuery) -> PushDown:
         """Server parameters for the parts of ``query`` the endpoint can filter."""

@@ -73,7 +73,7 @@ def _line(f: Fields) -> OrderLine:
 
 
 def normalize(data: Any, *, connection: str, kind: ConnectionKind, currency: str,
-              synced_at: datetime | None = None) -> Order:
+              synced_at: datetime | None = None, raw: str | None = None) -> Order:
     f = Fields(data, "order")
     remote_id = f.ident("id")
     f.where = f"order {remote_id}"
@@ -110,7 +110,8 @@ def normalize(data: Any, *, connection: str, kind: ConnectionKind, currency: str
         billing=billing if has_billing else None,
         payment_method=_named(f.ref(*p.PAYMENT_METHOD)),
         shipping_method=_named(f.ref(*p.SHIPPING_METHOD)),
-        notes=f.text("notes"), synced_at=synced_at, raw=dumps_raw(data),
+        notes=f.text("notes"), synced_at=synced_at,
+        raw=raw if raw is not None else dumps_raw(data),
     )
 
 
