@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     def on_term(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous_term = signal.signal(signal.SIGTERM, on_term)
+    previous_int = signal.getsignal(signal.SIGINT)
     try:
         try:
             server.start()
@@ -110,8 +111,14 @@ def run(args: argparse.Namespace) -> int:
         print("\nstopping demo server", flush=True)
         return 0
     finally:
-        server.stop()
-        signal.signal(signal.SIGTERM, previous)
+        # a second Ctrl+C (or a SIGTERM after the SIGINT) must not interrupt the shutdown
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            server.stop()
+        finally:
+            signal.signal(signal.SIGTERM, previous_term)
+            signal.signal(signal.SIGINT, previous_int)
 
 
 def main(argv: list[str] | None = None) -> int:
