@@ -91,6 +91,15 @@ class OrderTableView(QTableView):
         self.verticalHeader().setMinimumSectionSize(20)
         self.setAccessibleName("Orders")
 
+    def setModel(self, model: Any) -> None:
+        super().setModel(model)
+        # The headers get a selection model of their own that stays empty. Qt's header
+        # asks "is this whole column selected?" for every visible section on each paint,
+        # one model call per row: after Ctrl+A on 200k rows that took 15 s a paint.
+        if model is not None:
+            for header in (self.horizontalHeader(), self.verticalHeader()):
+                header.setSelectionModel(QItemSelectionModel(model, header))
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         plain = not (event.modifiers() & (Qt.KeyboardModifier.ControlModifier

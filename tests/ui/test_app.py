@@ -1,0 +1,69 @@
+"""``main()`` opens and closes the window; sync failures become a readable message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from orderdesk.api import HttpTransport
+from orderdesk.config import ConnectionConfig
+from orderdesk.services.connections import ConnectionService
+from orderdesk.services.context import AppContext
+from orderdesk.services.sync import SyncService
+from orderdesk.ui.app import main, needs_demo
+from orderdesk.ui.main_window import MainWindow
+
+
+def add_unreachable(ctx: AppContext, monkeypatch) -> None:
+    monkeypatch.setenv("UNREACHABLE_TOKEN", "t")
+    ConnectionService(ctx).add(ConnectionConfig(
+        name="far-away", kind="shop-staff", base_url="http://127.0.0.1:1",
+        token_env="UNREACHABLE_TOKEN", timeout_s=2.0))
+
+
+def test_main_opens_the_window_and_returns(qtbot, data_dir: Path, monkeypatch):
+    ctx = AppContext.open(data_dir)
+    add_unreachable(ctx, monkeypatch)
+    assert not needs_demo(ctx)
+    ctx.close()
+    seen: list[MainWindow] = []
+
+    def close_when_shown() -> None:
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        if windows and windows[0].model.is_complete:
+            seen.append(windows[0])
+            windows[0].close()
+        else:
+            QTimer.singleShot(20, close_when_shown)
+
+    QTimer.singleShot(0, close_when_shown)
+    assert main(data_dir=str(data_dir)) == 0
+    assert seen and seen[0].model.rowCount() == 120
+    assert seen[0].demo_session is None
+
+
+def test_failed_sync_shows_a_message_with_details(qtbot, ctx, monkeypatch):
+    add_unreachable(ctx, monkeypatch)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    window.sync.service = SyncService(
+        ctx, transport_factory=lambda: HttpTransport(timeout=2.0, max_retries=0))
+    with qtbot.waitSignal(window.sync.finished, timeout=60_000) as finished:
+        assert window.start_sync()
+        assert window.progress.isVisible() and window.cancel_button.isVisible()
+    assert finished.args[0][0].outcome == "failed"
+    banner = window.error_banner
+    assert banner.isVisible()
+    assert banner.label.text().startswith("Sync failed. far-away:")
+    assert "Traceback" not in banner.label.text()
+    assert banner.details_button.isVisible()
+    banner.details_button.click()
+    assert banner.details.isVisible() and banner.details.toPlainText()
+    assert not window.progress.isVisible()
+    assert window.sync_action.isEnabled()
+    qtbot.waitUntil(lambda: "offline" in window.connection_status.text(), timeout=10_000)
+    window.close()

@@ -1,0 +1,66 @@
+"""A large id list: Ctrl+A and painting must not ask the model about every row."""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+
+from orderdesk.models.query import OrderQuery
+from orderdesk.models.status import StatusCategory
+from orderdesk.ui.main_window import OrderTableView
+from orderdesk.ui.table_model import OrderTableModel
+
+N = 300_000
+
+
+class FakeService:
+    """OrderService's read API over N ids and no rows (rows show as placeholders)."""
+
+    def __init__(self) -> None:
+        self.row_reads = 0
+
+    def ids(self, query: OrderQuery, *, limit: int | None = None) -> array[int]:
+        return array("q", range(1, (limit or N) + 1))
+
+    def rows(self, ids):
+        self.row_reads += 1
+        return []
+
+    def counts(self, query: OrderQuery) -> dict[StatusCategory, int]:
+        return {StatusCategory.PAID: N}
+
+    def total(self) -> int:
+        return N
+
+
+class CountingModel(OrderTableModel):
+    def __init__(self, service) -> None:
+        super().__init__(service)
+        self.calls: Counter[str] = Counter()
+
+    def flags(self, index):
+        self.calls["flags"] += 1
+        return super().flags(index)
+
+
+def test_select_all_on_a_large_table_stays_cheap(qtbot):
+    service = FakeService()
+    model = CountingModel(service)
+    with qtbot.waitSignal(model.loaded, timeout=10_000):
+        model.set_query(OrderQuery())
+    assert model.rowCount() == N
+    view = OrderTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(900, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    model.calls.clear()
+    view.selectAll()
+    view.viewport().repaint()
+    view.horizontalHeader().viewport().repaint()
+    qtbot.wait(100)  # let every queued paint run; the bound below holds whenever it runs
+    assert model.calls["flags"] < 5_000
+    assert view.selectionModel().selection().size() == 1
+    assert service.row_reads <= 3  # only the visible page(s)
+    model.runner.shutdown()
