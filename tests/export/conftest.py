@@ -10,10 +10,10 @@ import pytest
 from factories import ecommerce_doc_order, shop_order
 
 from orderdesk.export.qt import keep_none_alive
-from tests.export.data import INJECTIONS, UNICODE_NAMES
 from orderdesk.models import Customer, OrderLine, OrderQuery, ServerFigures
 from orderdesk.services.export import ExportService
 from orderdesk.store import OrderStore
+from tests.export.data import INJECTIONS, UNICODE_NAMES
 
 # PySide6 6.12 on CPython 3.11 drops a reference to None per void call (see qt.py).
 keep_none_alive()

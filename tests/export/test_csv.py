@@ -50,7 +50,6 @@ def test_round_trip_equals_store(service: ExportService, store: OrderStore,
             assert (Decimal(got[key]) if got[key] else None) == value  # Decimal-exact
             assert "," not in got[key] and "e" not in got[key].lower()
         assert got["created"] == iso_utc(want.created_at) and got["created"].endswith("Z")
-        assert from_micros(0) is not None
         assert int(got["quantity"]) == want.quantity
         assert int(got["lines"]) == want.line_count
         assert int(got["problems"]) == want.problems
@@ -106,7 +105,6 @@ def test_unicode_survives(service: ExportService, tmp_path: Path) -> None:
     service.export_csv(out, columns=["customer"])
     names = {r["customer"] for r in read(out)}
     assert set(UNICODE_NAMES) <= names
-    assert "Anna Ödegaard" in names or True
 
 
 def test_lines_mode(service: ExportService, store: OrderStore, tmp_path: Path) -> None:
@@ -134,7 +132,7 @@ def test_bom_and_metadata_sidecar(service: ExportService, tmp_path: Path) -> Non
                                                  sort=(SortKey(SortField.NUMBER),)))
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
-    assert list(read(out, "utf-8-sig")[0])[0] == DEFAULT_COLUMNS[0]
+    assert next(iter(read(out, "utf-8-sig")[0])) == DEFAULT_COLUMNS[0]
     assert result.metadata_path == tmp_path / "bom.csv.meta.json"
     meta = json.loads(result.metadata_path.read_text(encoding="utf-8"))
     assert meta["sha256"] == hashlib.sha256(data).hexdigest() == result.sha256
@@ -198,4 +196,4 @@ def test_csv_text_is_rfc4180(service: ExportService, tmp_path: Path) -> None:
     service.export_csv(out, columns=["customer"])
     text = out.read_bytes().decode("utf-8")
     assert text.endswith("\r\n")
-    assert list(csv.reader(io.StringIO(text, newline="")))[0] == ["customer", "currency"]
+    assert next(iter(csv.reader(io.StringIO(text, newline="")))) == ["customer", "currency"]

@@ -1,6 +1,6 @@
 import shutil
-import unicodedata
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
