@@ -836,7 +836,9 @@ class MainWindow(QMainWindow):
             return
         dialog = module.ExportDialog(self, export.ExportService(self.ctx.store),
                                      **self.export_context())
-        dialog.exec()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.export_dialog = dialog
+        dialog.open()  # window-modal, without a nested event loop
 
     # closing ---------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -249,3 +249,15 @@ def test_sync_without_connections_explains(qtbot, open_window):
     assert not window.start_sync()
     assert window.error_banner.isVisible()
     assert "connection" in window.error_banner.label.text().lower()
+
+
+def test_ctrl_e_opens_the_export_dialog_with_the_selection(qtbot, open_window):
+    window = open_window()
+    assert window.export_action.isEnabled()
+    window.table.selectRow(2)
+    window.export_action.trigger()
+    dialog = window.export_dialog
+    assert dialog.isVisible()
+    assert dialog.selected_ids == [window.model.ids[2]]
+    assert dialog.filtered_count == 120
+    dialog.reject()
