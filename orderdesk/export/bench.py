@@ -138,7 +138,7 @@ def _run(args: argparse.Namespace, work: Path) -> dict[str, float]:
 
     keys = [*DEFAULT_COLUMNS, CURRENCY]
     rows: list[Any] = []
-    for _found, cells in reader.iter_cells(store, ids, keys, 1000):
+    for _found, cells, _ in reader.iter_cells(store, ids, keys, 1000):
         rows.extend(cells)
 
     def in_memory() -> float:

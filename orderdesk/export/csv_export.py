@@ -111,8 +111,8 @@ def _row_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
 def _fast_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
                 chunk: int) -> Iterator[OrderChunk]:
     wanted = [*keys, CURRENCY, "connection"]
-    for found, cells in reader.iter_cells(store, ids, wanted, chunk):
-        yield found, [c[:-1] for c in cells], [c[-1] for c in cells]
+    for found, cells, (conns,) in reader.iter_cells(store, ids, wanted, chunk, trailing=1):
+        yield found, cells, list(conns)
 
 
 def order_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str], *,

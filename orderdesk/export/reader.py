@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, bindparam, case, func, literal, select
+from sqlalchemy import ColumnElement, String, bindparam, case, cast, func, literal, select
 
 from orderdesk.export.common import FORMULA_STARTS
 from orderdesk.models.entities import Order
@@ -107,13 +107,27 @@ _MONEY = units_text
 _DATE = micros_iso
 
 
-def _fast_columns() -> dict[str, tuple[ColumnElement[Any], Cell | None]]:
+def sqlite_iso(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    """SQLite twin of :func:`micros_iso`: µs since the epoch → ISO 8601 UTC text."""
+    frac = ((expr % 1_000_000) + 1_000_000) % 1_000_000  # floor modulo, also before 1970
+    base = func.strftime("%Y-%m-%dT%H:%M:%S", (expr - frac) // 1_000_000, "unixepoch")
+    return case((expr.is_(None), literal("")),
+                (frac == 0, base + literal("Z")),
+                else_=base + literal(".") + func.substr(literal("000000") + cast(frac, String), -6)
+                + literal("Z"))
+
+
+def _fast_columns(dialect: str = "") -> dict[str, tuple[ColumnElement[Any], Cell | None]]:
     c = orders.c
     text = neutralised_sql
+
+    def date(expr: ColumnElement[Any]) -> tuple[ColumnElement[Any], Cell | None]:
+        return (sqlite_iso(expr), None) if dialect == "sqlite" else (expr, _DATE)
+
     return {
         "number": (text(c.number), None),
-        "created": (c.created_at, _DATE),
-        "updated": (c.updated_at, _DATE),
+        "created": date(c.created_at),
+        "updated": date(c.updated_at),
         "customer": (text(c.customer), None),
         "email": (text(c.email), None),
         "status": (text(c.status_raw), None),
@@ -126,7 +140,7 @@ def _fast_columns() -> dict[str, tuple[ColumnElement[Any], Cell | None]]:
         "shipping_method": (text(c.shipping_method), None),
         "country": (text(c.country), None),
         "connection": (text(connections.c.name), None),
-        "synced": (c.synced_at, _DATE),
+        "synced": date(c.synced_at),
         "problems": (c.problems, None),
         "currency": (text(c.currency), None),
     }
@@ -135,12 +149,13 @@ def _fast_columns() -> dict[str, tuple[ColumnElement[Any], Cell | None]]:
 FAST_KEYS = frozenset(_fast_columns())
 
 
-Chunk = tuple[list[int], list[Sequence[Any]]]
+Chunk = tuple[list[int], list[Sequence[Any]], list[Sequence[Any]]]
 
 
 def iter_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
-               chunk: int = CHUNK) -> Iterator[Chunk]:
-    """Per chunk of ``ids``: the ids found and their cells (in ``keys`` order), in ``ids`` order.
+               chunk: int = CHUNK, *, trailing: int = 0) -> Iterator[Chunk]:
+    """Per chunk of ``ids``: the ids found, their rows of cells (in ``keys`` order) and,
+    for the last ``trailing`` keys, their values as columns instead (left out of the rows).
 
     Ids not in the cache are skipped, as ``OrderStore.rows`` does. On SQLite the
     chunk goes in as one JSON array (``json_each``) joined in array order: one
@@ -148,18 +163,20 @@ def iter_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
     ``IN`` list of hundreds of parameters per chunk. Cells are converted a column
     at a time (``map``), which keeps the per-row Python work small.
     """
-    table = _fast_columns()
+    table = _fast_columns(store.dialect)
     exprs = [table[k][0] for k in keys]
     convert = [(n + 1, conv) for n, k in enumerate(keys) if (conv := table[k][1]) is not None]
     joined = orders.join(connections, connections.c.id == orders.c.connection_id)
 
+    split = len(keys) + 1 - trailing
+
     def cells(rows: Sequence[Sequence[Any]]) -> Chunk:
         if not rows:
-            return [], []
-        cols = list(zip(*rows, strict=True))
+            return [], [], [() for _ in range(trailing)]
+        cols: list[Sequence[Any]] = list(zip(*rows, strict=True))
         for n, conv in convert:
             cols[n] = tuple(map(conv, cols[n]))
-        return list(cols[0]), list(zip(*cols[1:], strict=True))
+        return list(cols[0]), list(zip(*cols[1:split], strict=True)), cols[split:]
 
     if store.dialect == "sqlite":
         each = func.json_each(bindparam("ids_json", type_=String)).table_valued(
@@ -167,10 +184,22 @@ def iter_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
         stmt = (select(orders.c.id, *exprs)
                 .select_from(each.join(joined, orders.c.id == each.c.value))
                 .order_by(each.c.key))
+        # Run the compiled SQL on the DB-API connection: the rows are plain tuples,
+        # without SQLAlchemy's Row objects (about 8 % of the export time).
+        compiled = stmt.compile(dialect=store.engine.dialect)
+        sql, names = str(compiled), compiled.positiontup or []
+        constants = compiled.params
         with store.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            direct = raw is not None and "POSTCOMPILE" not in sql and bool(names)
             for start in range(0, len(ids), chunk):
-                params = {"ids_json": json.dumps(list(ids[start:start + chunk]))}
-                yield cells(conn.execute(stmt, params).fetchall())
+                ids_json = json.dumps(list(ids[start:start + chunk]))
+                if direct and raw is not None:
+                    args = [ids_json if n == "ids_json" else constants[n] for n in names]
+                    rows = raw.execute(sql, args).fetchall()
+                else:
+                    rows = conn.execute(stmt, {"ids_json": ids_json}).fetchall()
+                yield cells(rows)
         return
     stmt = (select(orders.c.id, *exprs).select_from(joined)
             .where(orders.c.id.in_(bindparam("ids_list", expanding=True))))

@@ -197,3 +197,17 @@ def test_csv_text_is_rfc4180(service: ExportService, tmp_path: Path) -> None:
     text = out.read_bytes().decode("utf-8")
     assert text.endswith("\r\n")
     assert next(iter(csv.reader(io.StringIO(text, newline="")))) == ["customer", "currency"]
+
+
+def test_sqlite_date_text_matches_python(store: OrderStore) -> None:
+    from sqlalchemy import BigInteger, literal, select
+
+    from orderdesk.export.reader import sqlite_iso
+
+    values = [0, 1, 999_999, 1_000_000, 1_735_689_600_000_000, 1_735_689_600_123_456,
+              -1, -86_400_000_001, -1_000_000, 4_102_444_799_999_999]
+    with store.engine.connect() as conn:
+        for value in values:
+            got = conn.execute(select(sqlite_iso(literal(value, BigInteger)))).scalar_one()
+            assert got == micros_iso(value), value
+        assert conn.execute(select(sqlite_iso(literal(None, BigInteger)))).scalar_one() == ""
