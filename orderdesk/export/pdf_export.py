@@ -26,6 +26,7 @@ from contextlib import suppress
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
@@ -168,10 +169,20 @@ class _Formats:
         self.bad = char(9, bold=True, color="#b45309")
         self.header = char(8, bold=True, color="#333333")
         self.fm_text = QFontMetricsF(self.text.font())
+        self._blocks: dict[tuple[Any, ...], QTextBlockFormat] = {}
 
     def block(self, *, tabs: Sequence[tuple[float, bool]] = (), indent: float = 0,
               top: float = 0, bottom: float = 0, background: str | None = None,
               align_right: bool = False) -> QTextBlockFormat:
+        """A block format, made once per distinct set of arguments (formats are values)."""
+        key = (tuple(tabs), indent, top, bottom, background, align_right)
+        fmt = self._blocks.get(key)
+        if fmt is None:
+            fmt = self._blocks[key] = self._block(*key)
+        return fmt
+
+    def _block(self, tabs: Sequence[tuple[float, bool]], indent: float, top: float,
+               bottom: float, background: str | None, align_right: bool) -> QTextBlockFormat:
         fmt = QTextBlockFormat()
         # Qt scales tab positions by the paint device's resolution (unlike margins)
         fmt.setTabPositions([QTextOption.Tab(pos / self.px,
@@ -230,7 +241,7 @@ def _fill(cursor: QTextCursor, order: Order, recon: Reconciliation, f: _Formats,
           ("\t", f.text), ("Created  ", f.label), (_when(order.created_at, tz), f.text))
     _line(cursor, f.block(tabs=right), (f.elide(f"id {order.remote_id}", half), f.muted),
           ("\t", f.text), ("Updated  ", f.label), (_when(order.updated_at, tz), f.text))
-    rule = f.block(tabs=right, bottom=6)
+    rule = QTextBlockFormat(f.block(tabs=right, bottom=6))
     rule.setProperty(QTextFormat.Property.BlockTrailingHorizontalRulerWidth,
                      QTextLength(QTextLength.Type.PercentageLength, 100))
     _line(cursor, rule, ("\t", f.text), ("Currency  ", f.label), (cur or "—", f.text))
@@ -428,11 +439,10 @@ class _Renderer:
         doc = QTextDocument()
         doc.setDefaultFont(self.body_font)
         doc.setDocumentMargin(0)
-        # Fill the document before asking for its layout: the layout is created
-        # lazily, so the text is laid out once, for the writer and the page size.
-        build_document(doc, order, reconcile(order), self.formats, self.tz)
         doc.documentLayout().setPaintDevice(self.writer)
         doc.setPageSize(QSizeF(self.width, self.height))
+        # One edit block: the text is laid out once, for the writer and the page size.
+        build_document(doc, order, reconcile(order), self.formats, self.tz)
         return doc
 
     def draw(self, painter: QPainter, order: Order, *, first: bool) -> int:

@@ -18,15 +18,29 @@ public ``rows()``/``get()`` give.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, bindparam, case, cast, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.exc import SQLAlchemyError
 
 from orderdesk.export.common import FORMULA_STARTS
 from orderdesk.models.entities import Order
+from orderdesk.models.errors import StoreError
 from orderdesk.store import OrderStore
 from orderdesk.store.codec import decode_order
 from orderdesk.store.schema import connections, lines, order_docs, orders, payments
@@ -35,6 +49,17 @@ CHUNK = 500  # ids per IN (...) list, as the store uses
 
 
 Cell = Callable[[Any], Any]
+
+
+@contextmanager
+def reading(store: OrderStore) -> Iterator[Connection]:
+    """A read connection; database failures become the store's clerk-readable error."""
+    try:
+        with store.engine.connect() as conn:
+            yield conn
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        raise StoreError("The order cache could not be read.", details=str(exc),
+                         retriable=True) from exc
 
 
 _DAY = 86_400_000_000
@@ -189,7 +214,7 @@ def iter_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
         compiled = stmt.compile(dialect=store.engine.dialect)
         sql, names = str(compiled), compiled.positiontup or []
         constants = compiled.params
-        with store.engine.connect() as conn:
+        with reading(store) as conn:
             raw = conn.connection.driver_connection
             direct = raw is not None and "POSTCOMPILE" not in sql and bool(names)
             for start in range(0, len(ids), chunk):
@@ -203,7 +228,7 @@ def iter_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
         return
     stmt = (select(orders.c.id, *exprs).select_from(joined)
             .where(orders.c.id.in_(bindparam("ids_list", expanding=True))))
-    with store.engine.connect() as conn:
+    with reading(store) as conn:
         for start in range(0, len(ids), chunk):
             part = list(ids[start:start + chunk])
             found = {row[0]: row for row in conn.execute(stmt, {"ids_list": part}).fetchall()}
@@ -214,7 +239,7 @@ def get_many(store: OrderStore, ids: Sequence[int]) -> list[tuple[int, Order]]:
     """``(id, order)`` for ``ids`` in order (ids not found skipped), as ``get`` gives them."""
     names = {c.id: c.name for c in store.list_connections()}
     part = list(ids)
-    with store.engine.connect() as conn:
+    with reading(store) as conn:
         order_rows = {r.id: r for r in conn.execute(select(orders).where(orders.c.id.in_(part)))}
         docs = {r.order_id: r for r in conn.execute(
             select(order_docs).where(order_docs.c.order_id.in_(part)))}
