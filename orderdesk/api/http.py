@@ -48,8 +48,9 @@ _DECODER = json.JSONDecoder(parse_float=Decimal)
 _WS = " \t\n\r"
 
 
-def split_array(text: str, start: int) -> tuple[list[Any], list[str]]:
-    """Elements of the JSON array at ``text[start] == "["`` and each one's exact text."""
+def split_array(text: str, start: int) -> tuple[list[Any], list[str], int]:
+    """Elements of the JSON array at ``text[start] == "["``, each one's exact text, and
+    the index just past the closing bracket."""
     items: list[Any] = []
     raws: list[str] = []
     idx = start + 1
@@ -57,7 +58,7 @@ def split_array(text: str, start: int) -> tuple[list[Any], list[str]]:
     while idx < n and text[idx] in _WS:
         idx += 1
     if idx < n and text[idx] == "]":
-        return items, raws
+        return items, raws, idx + 1
     while True:
         obj, end = _DECODER.raw_decode(text, idx)
         items.append(obj)
@@ -68,7 +69,7 @@ def split_array(text: str, start: int) -> tuple[list[Any], list[str]]:
         if idx >= n:
             raise ValueError("unterminated array")
         if text[idx] == "]":
-            return items, raws
+            return items, raws, idx + 1
         if text[idx] != ",":
             raise ValueError(f"expected ',' at {idx}")
         idx += 1
@@ -79,25 +80,32 @@ def split_array(text: str, start: int) -> tuple[list[Any], list[str]]:
 def decode_page(body: bytes, *, url: str = "") -> tuple[Any, list[str]]:
     """A list page: the decoded document, and the verbatim text of each listed order.
 
-    Keeping each order's own JSON text avoids re-serialising it (and keeps the
-    server's exact number spelling)."""
-    data = decode_json(body, url=url)
+    The results array is decoded element by element, keeping each order's own JSON
+    text (no re-serialising, the server's exact number spelling); the envelope around
+    it is decoded on its own. Anything unusual falls back to a plain decode.
+    """
     try:
         text = body.decode("utf-8")
-        if isinstance(data, list):
-            start = text.index("[")
-        elif isinstance(data, dict) and isinstance(data.get("results"), list):
-            key = text.index('"results"')
-            start = key + len('"results"')
-            while text[start] in _WS or text[start] == ":":
-                start += 1
-        else:
-            return data, []
-        items, raws = split_array(text, start)
-    except (ValueError, IndexError):
-        return data, []
-    results = data if isinstance(data, list) else data["results"]
-    return data, (raws if len(items) == len(results) else [])
+        head = text.lstrip(_WS)
+        if head.startswith("["):
+            items, raws, end = split_array(text, text.index("["))
+            if text[end:].strip(_WS):
+                raise ValueError("trailing data")
+            return items, raws
+        key = text.index('"results"')
+        start = key + len('"results"')
+        while text[start] in _WS or text[start] == ":":
+            start += 1
+        if text[start] != "[":
+            raise ValueError("results is not an array")
+        items, raws, end = split_array(text, start)
+        envelope = _DECODER.decode(text[:start] + "[]" + text[end:])
+        if not isinstance(envelope, dict) or envelope.get("results") != []:
+            raise ValueError("results key is not the envelope's")
+        envelope["results"] = items
+        return envelope, raws
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return decode_json(body, url=url), []
 
 
 def _server_message(response: httpx.Response) -> tuple[str, dict[str, list[str]]]:

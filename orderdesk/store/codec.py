@@ -26,6 +26,8 @@ from orderdesk.models.rows import OrderRow
 from orderdesk.models.status import OrderStatus, StatusCategory
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Bump when the encoding of an order changes, so that the next sync rewrites every order.
+CODEC_VERSION = "1"
 
 
 def to_micros(value: datetime) -> int:
@@ -161,8 +163,12 @@ class EncodedOrder:
         self.raw = order.raw
         self.body = fold(order.search_text())
         digest = hashlib.sha1(usedforsecurity=False)
-        for part in (repr(sorted(self.row.items())), repr(self.lines), repr(self.payments),
-                     self.detail, self.raw):
+        # The server's JSON is the source of every other field; the order row covers what
+        # the connection adds (currency) and orders built without raw JSON.
+        parts = [repr(tuple(self.row.values())), self.raw, CODEC_VERSION]
+        if not self.raw:
+            parts += [repr(self.lines), repr(self.payments), self.detail]
+        for part in parts:
             digest.update(part.encode("utf-8", "surrogatepass"))
             digest.update(b"\x00")
         self.row["content_hash"] = digest.hexdigest()
