@@ -200,7 +200,7 @@ def write_csv(store: OrderStore, path: Path, ids: Sequence[int], *,
                                                        fast=fast):
                     check()
                     if lines:
-                        full = dict(reader.get_many(store, found))
+                        full = reader.pricing_orders(store, found)
                         batch: list[Sequence[Any]] = []
                         for oid, order_part in zip(found, cells, strict=True):
                             if oid in full:

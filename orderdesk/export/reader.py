@@ -22,7 +22,8 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -39,8 +40,16 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from orderdesk.export.common import FORMULA_STARTS
-from orderdesk.models.entities import Order
+from orderdesk.models.entities import (
+    ConnectionKind,
+    LineMoney,
+    Order,
+    OrderLine,
+    ServerFigures,
+)
 from orderdesk.models.errors import StoreError
+from orderdesk.models.money import from_storage_units
+from orderdesk.models.status import OrderStatus, StatusCategory
 from orderdesk.store import OrderStore
 from orderdesk.store.codec import decode_order
 from orderdesk.store.schema import connections, lines, order_docs, orders, payments
@@ -92,6 +101,7 @@ def micros_iso(value: int | None) -> str:
 
 
 _NAIVE_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _fraction(units: int) -> str:
@@ -268,3 +278,62 @@ def iter_orders(store: OrderStore, ids: Sequence[int],
     """Whole orders in ``ids`` order, a chunk at a time, paired with their ids."""
     for start in range(0, len(ids), chunk):
         yield get_many(store, ids[start:start + chunk])
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _units(value: int | None) -> Decimal | None:
+    return None if value is None else from_storage_units(value)
+
+
+def pricing_orders(store: OrderStore, ids: Sequence[int]) -> dict[int, Order]:
+    """Orders with just what ``pricing.reconcile`` needs for line figures.
+
+    Figures, currency, line unit and lines are exact; customer, address, payments,
+    notes and raw JSON are left out (and ``kind`` is taken from the connection).
+    For CSV line mode, where ``get_many`` would decode far more than is written.
+    """
+    kinds = {c.id: c.kind for c in store.list_connections()}
+    part = list(ids)
+    o = orders.c
+    cols = (o.id, o.connection_id, o.remote_id, o.number, o.status_raw, o.category, o.currency,
+            o.created_at, o.updated_at, o.items_subtotal, o.items_discount, o.subtotal,
+            o.shipping, o.total_discount, o.total, o.srv_paid, o.srv_outstanding,
+            o.srv_line_count, o.srv_quantity, o.is_paid, o.is_payable, o.line_money)
+    lc = lines.c
+    with reading(store) as conn:
+        heads = conn.execute(select(*cols).where(o.id.in_(part))).all()
+        by_order: dict[int, list[OrderLine]] = defaultdict(list)
+        for r in conn.execute(
+                select(lc.order_id, lc.remote_id, lc.product_name, lc.quantity, lc.unit_price,
+                       lc.product_id, lc.variant, lc.offer, lc.unit_discount, lc.subtotal,
+                       lc.discount, lc.total, lc.shipping)
+                .where(lc.order_id.in_(part)).order_by(lc.order_id, lc.position)):
+            by_order[r[0]].append(OrderLine(
+                remote_id=r[1], product_name=r[2], quantity=r[3], unit_price=Decimal(r[4]),
+                product_id=r[5], variant=r[6], offer=r[7], unit_discount=_dec(r[8]),
+                subtotal=_dec(r[9]), discount=_dec(r[10]), total=_dec(r[11]),
+                shipping=_dec(r[12])))
+    out: dict[int, Order] = {}
+    for h in heads:
+        try:
+            kind = ConnectionKind(kinds.get(h.connection_id, ""))
+        except ValueError:
+            kind = ConnectionKind.SHOP_STAFF
+        out[h.id] = Order(
+            connection="", remote_id=h.remote_id, number=h.number, kind=kind,
+            status=OrderStatus(h.status_raw, StatusCategory(h.category)), currency=h.currency,
+            created_at=_EPOCH_UTC + timedelta(microseconds=h.created_at),
+            updated_at=_EPOCH_UTC + timedelta(microseconds=h.updated_at),
+            figures=ServerFigures(
+                items_subtotal=_units(h.items_subtotal), items_discount=_units(h.items_discount),
+                subtotal=_units(h.subtotal), shipping=_units(h.shipping),
+                total_discount=_units(h.total_discount), total=_units(h.total),
+                amount_paid=_units(h.srv_paid), amount_outstanding=_units(h.srv_outstanding),
+                line_count=h.srv_line_count, quantity=h.srv_quantity,
+                is_paid=None if h.is_paid is None else bool(h.is_paid),
+                is_payable=None if h.is_payable is None else bool(h.is_payable)),
+            line_money=LineMoney(h.line_money), lines=tuple(by_order.get(h.id, ())))
+    return out

@@ -211,3 +211,16 @@ def test_sqlite_date_text_matches_python(store: OrderStore) -> None:
             got = conn.execute(select(sqlite_iso(literal(value, BigInteger)))).scalar_one()
             assert got == micros_iso(value), value
         assert conn.execute(select(sqlite_iso(literal(None, BigInteger)))).scalar_one() == ""
+
+
+def test_pricing_reader_gives_the_same_line_figures(big_store: OrderStore) -> None:
+    from orderdesk.export.csv_export import line_cells
+    from orderdesk.export.reader import pricing_orders
+
+    ids = list(big_store.ids(OrderQuery()))
+    light = pricing_orders(big_store, ids)
+    assert set(light) == set(ids)
+    for oid in ids:
+        full = big_store.get(oid)
+        assert full is not None
+        assert line_cells(light[oid]) == line_cells(full)
