@@ -165,7 +165,7 @@ class _Formats:
         self.section = char(10, bold=True)
         self.muted = char(7.5, color="#666666")
         self.label = char(6.5, color="#666666", caps=True)
-        self.ok = char(9, bold=True, color="#15803d")
+        self.ok = char(9, color="#15803d")  # ✓ comes from DejaVu Sans: no bold face to embed
         self.bad = char(9, bold=True, color="#b45309")
         self.header = char(8, bold=True, color="#333333")
         self.fm_text = QFontMetricsF(self.text.font())
