@@ -349,6 +349,51 @@ def cmd_show(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, ctx: AppContext) -> int:
+    from orderdesk.services.export import ExportService
+
+    orders = OrderService(ctx.store)
+    ids = [orders.resolve(ref) for ref in args.ids] if args.ids else None
+    query = None if ids is not None else query_from_args(args)
+    service = ExportService(ctx.store)
+    progress = _ExportProgress(sys.stderr)
+    if args.format == "csv":
+        columns = list(args.columns) if args.columns else None
+        if columns:
+            for key in columns:
+                column(key)  # a clear error for an unknown column
+        result = service.export_csv(args.out, ids=ids, query=query, columns=columns,
+                                    lines=args.lines, bom=args.bom,
+                                    metadata=not args.no_metadata, progress=progress)
+        progress.finish()
+        print(f"Wrote {result.rows} row(s) for {result.orders} order(s) to {result.path}"
+              + (f" (metadata: {result.metadata_path})" if result.metadata_path else ""))
+        return 0
+    pdf = service.export_pdf(args.out, ids=ids, query=query,
+                             mode="per-order" if args.per_order else "batch",
+                             progress=progress)
+    progress.finish()
+    where = pdf.folder if pdf.folder else pdf.paths[0] if pdf.paths else args.out
+    print(f"Wrote {pdf.orders} order(s), {pdf.pages} page(s) in {len(pdf.paths)} file(s) "
+          f"to {where}")
+    return 0
+
+
+class _ExportProgress:
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.tty, self.shown = out, out.isatty(), False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.tty:
+            self.out.write(f"\rexporting {done}/{total}")
+            self.out.flush()
+            self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.out.write("\n")
+
+
 def cmd_demo_server(args: argparse.Namespace) -> int:
     from orderdesk.demo import command
 
@@ -420,6 +465,27 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("order", help="order number or id (qualify as CONNECTION:NUMBER "
                                     "when ambiguous)")
     show.set_defaults(handler=cmd_show)
+
+    export = sub.add_parser("export", help="export cached orders to CSV or PDF")
+    _common(export)
+    export.add_argument("format", choices=("csv", "pdf"))
+    export.add_argument("--out", required=True, metavar="PATH",
+                        help="file to write (a folder with --per-order)")
+    export.add_argument("--ids", type=_csv_list, default=(), metavar="ORDER[,ORDER]",
+                        help="these orders (numbers or ids, CONNECTION:NUMBER when "
+                             "ambiguous) instead of the filters")
+    add_query_arguments(export)
+    export.add_argument("--columns", type=_csv_list, default=(), metavar="a,b,c",
+                        help="CSV columns (default: " + ",".join(DEFAULT_COLUMNS) + "; all: "
+                             + ",".join(c.key for c in COLUMNS) + ")")
+    export.add_argument("--lines", action="store_true", help="CSV: one row per order line")
+    export.add_argument("--bom", action="store_true",
+                        help="CSV: start with a UTF-8 BOM (for spreadsheet programs)")
+    export.add_argument("--no-metadata", action="store_true",
+                        help="CSV: no PATH.meta.json sidecar")
+    export.add_argument("--per-order", action="store_true",
+                        help="PDF: one file per order into the folder --out")
+    export.set_defaults(handler=cmd_export)
 
     demo = sub.add_parser("demo-server", help="run the demo shop API server")
     try:

@@ -95,3 +95,41 @@ def test_token_stdin_without_keyring_says_what_to_do(tmp_path: Path) -> None:
         "keyring", "").replace("--token", "")
     assert not (tmp_path / "config.json").exists() or "secret" not in (
         tmp_path / "config.json").read_text()
+
+
+def test_export_csv_and_pdf_from_the_cli(server: DemoServer, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv
+    import shutil
+
+    data = str(tmp_path / "d")
+    monkeypatch.setenv("OD_STAFF", server.staff_token)
+    run(capsys, "connection", "add", "staff", "--kind", "shop-staff", "--url", server.base_url,
+        "--token-env", "OD_STAFF", "--data-dir", data)
+    assert run(capsys, "sync", "--data-dir", data)[0] == 0
+    out_csv = tmp_path / "done.csv"
+    code, out, err = run(capsys, "export", "csv", "--status", "completed", "--out",
+                         str(out_csv), "--columns", "number,total,status", "--data-dir", data)
+    assert code == 0, err
+    with out_csv.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    _, listing, _ = run(capsys, "orders", "--status", "completed", "--format", "json",
+                        "--data-dir", data)
+    expected = json.loads(listing)
+    assert [r["number"] for r in rows] == [r["number"] for r in expected]
+    assert (tmp_path / "done.csv.meta.json").exists()
+    numbers = [r["number"] for r in expected[:3]]
+    pdf = tmp_path / "three.pdf"
+    code, out, err = run(capsys, "export", "pdf", "--ids", ",".join(numbers), "--out",
+                         str(pdf), "--data-dir", data)
+    assert code == 0, err
+    assert "3 order(s)" in out and pdf.stat().st_size > 1000
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert all(n in text for n in numbers)
+    code, _, err = run(capsys, "export", "csv", "--columns", "colour", "--out",
+                       str(tmp_path / "x.csv"), "--data-dir", data)
+    assert code == 1 and "unknown column 'colour'" in err
+    assert not (tmp_path / "x.csv").exists()
