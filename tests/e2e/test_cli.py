@@ -99,7 +99,10 @@ def test_token_stdin_without_keyring_says_what_to_do(tmp_path: Path) -> None:
 
 def test_export_csv_and_pdf_from_the_cli(server: DemoServer, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                         monkeypatch: pytest.MonkeyPatch,
+                                         qapp: object) -> None:
+    # qapp: the PDF export reuses the test session's QApplication instead of creating a
+    # QGuiApplication that later widget tests could not use.
     import csv
     import shutil
 
