@@ -29,7 +29,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from orderdesk.export import reader
 from orderdesk.export.csv_export import CURRENCY, write_csv
 from orderdesk.models.columns import DEFAULT_COLUMNS
 from orderdesk.models.entities import (
@@ -46,6 +45,7 @@ from orderdesk.models.entities import (
 from orderdesk.models.query import OrderQuery
 from orderdesk.models.status import OrderStatus
 from orderdesk.store import OrderStore
+from orderdesk.store import bulk as reader
 
 CONNECTION = "bench"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from orderdesk.models.errors import CancelledError, OrderdeskError
+from orderdesk.store.bulk import FORMULA_STARTS
 
 #: ``progress(done, total)``: called between chunks/orders from the exporting thread.
 Progress = Callable[[int, int], None]
@@ -87,7 +88,6 @@ def report(progress: Progress | None, done: int, total: int) -> None:
 
 #: First characters that make a spreadsheet read a cell as a formula (or that
 #: Excel strips before doing so). OWASP "CSV injection".
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:

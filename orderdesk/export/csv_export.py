@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from orderdesk import __version__
-from orderdesk.export import reader
 from orderdesk.export.common import (
     Cancel,
     CsvExportResult,
@@ -46,6 +45,7 @@ from orderdesk.models.money import Money
 from orderdesk.models.pricing import reconcile
 from orderdesk.models.rows import OrderRow
 from orderdesk.store import OrderStore
+from orderdesk.store import bulk as reader
 
 BOM = b"\xef\xbb\xbf"
 CURRENCY = "currency"

@@ -52,7 +52,6 @@ from PySide6.QtGui import (
 )
 
 from orderdesk import __version__
-from orderdesk.export import reader
 from orderdesk.export.common import (
     Cancel,
     ExportError,
@@ -70,6 +69,7 @@ from orderdesk.models.entities import Address, Order
 from orderdesk.models.money import Money
 from orderdesk.models.pricing import FigureCheck, Reconciliation, reconcile
 from orderdesk.store import OrderStore
+from orderdesk.store import bulk as reader
 
 RESOLUTION = 300  #: device pixels per inch the documents are laid out at
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "LETTER": QPageSize.PageSizeId.Letter,

@@ -9,12 +9,12 @@ import pytest
 
 from orderdesk.export.common import ExportCancelled, ExportError, iso_utc, neutralise
 from orderdesk.export.csv_export import LINE_COLUMNS, write_csv
-from orderdesk.export.reader import micros_iso, units_text
 from orderdesk.models import OrderQuery, SortField, SortKey
 from orderdesk.models.columns import COLUMNS, DEFAULT_COLUMNS
 from orderdesk.models.money import from_storage_units
 from orderdesk.services.export import ExportService
 from orderdesk.store import OrderStore
+from orderdesk.store.bulk import micros_iso, units_text
 from orderdesk.store.codec import from_micros
 from tests.export.data import INJECTIONS, UNICODE_NAMES
 
@@ -202,7 +202,7 @@ def test_csv_text_is_rfc4180(service: ExportService, tmp_path: Path) -> None:
 def test_sqlite_date_text_matches_python(store: OrderStore) -> None:
     from sqlalchemy import BigInteger, literal, select
 
-    from orderdesk.export.reader import sqlite_iso
+    from orderdesk.store.bulk import sqlite_iso
 
     values = [0, 1, 999_999, 1_000_000, 1_735_689_600_000_000, 1_735_689_600_123_456,
               -1, -86_400_000_001, -1_000_000, 4_102_444_799_999_999]
@@ -215,7 +215,7 @@ def test_sqlite_date_text_matches_python(store: OrderStore) -> None:
 
 def test_pricing_reader_gives_the_same_line_figures(big_store: OrderStore) -> None:
     from orderdesk.export.csv_export import line_cells
-    from orderdesk.export.reader import pricing_orders
+    from orderdesk.store.bulk import pricing_orders
 
     ids = list(big_store.ids(OrderQuery()))
     light = pricing_orders(big_store, ids)

@@ -1,4 +1,4 @@
-"""Batched, read-only readers over the cache for exports.
+"""Batched, read-only readers over the cache for exports (the store's SQL for them).
 
 ``OrderStore.rows()`` builds an :class:`OrderRow` per order (about 20k rows/s) and
 ``OrderStore.get()`` runs four queries per order (about 1.2k orders/s). Exports read
@@ -39,7 +39,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from orderdesk.export.common import FORMULA_STARTS
 from orderdesk.models.entities import (
     ConnectionKind,
     LineMoney,
@@ -50,11 +49,14 @@ from orderdesk.models.entities import (
 from orderdesk.models.errors import StoreError
 from orderdesk.models.money import from_storage_units
 from orderdesk.models.status import OrderStatus, StatusCategory
-from orderdesk.store import OrderStore
 from orderdesk.store.codec import decode_order
 from orderdesk.store.schema import connections, lines, order_docs, orders, payments
+from orderdesk.store.store import OrderStore
 
 CHUNK = 500  # ids per IN (...) list, as the store uses
+
+#: first characters that make a spreadsheet run a cell as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 Cell = Callable[[Any], Any]
