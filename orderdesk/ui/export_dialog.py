@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QObject, QStandardPaths, Qt, QThread, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -39,21 +39,12 @@ from PySide6.QtWidgets import (
 from orderdesk.models.columns import BY_KEY, COLUMNS
 from orderdesk.models.errors import CancelledError, OrderdeskError
 from orderdesk.models.query import OrderQuery
+from orderdesk.services.export import ExportService
 
 log = logging.getLogger(__name__)
 
 SCOPE_SELECTED, SCOPE_FILTERED, SCOPE_ALL = "selected", "filtered", "all"
 FORMAT_CSV, FORMAT_PDF, FORMAT_PDF_PER_ORDER = "csv", "pdf", "pdf-per-order"
-
-
-class ExportServiceLike(Protocol):
-    """What the dialog needs of ``orderdesk.services.export.ExportService``."""
-
-    def total(self) -> int: ...
-
-    def export_csv(self, path: Any, **kwargs: Any) -> Any: ...
-
-    def export_pdf(self, path: Any, **kwargs: Any) -> Any: ...
 
 
 class CancelFlag:
@@ -105,7 +96,7 @@ class ExportWorker(QObject):
 
 
 class ExportDialog(QDialog):
-    def __init__(self, parent: QWidget | None, service: ExportServiceLike, *,
+    def __init__(self, parent: QWidget | None, service: ExportService, *,
                  selected_ids: Sequence[int], query: OrderQuery,
                  visible_columns: Sequence[str], total_count: int) -> None:
         super().__init__(parent)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import replace
 from typing import Any
 
@@ -254,12 +252,8 @@ class MainWindow(QMainWindow):
         self.export_action = QAction("Export…", self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.triggered.connect(self.open_export)
-        if importlib.util.find_spec("orderdesk.ui.export_dialog") is None:
-            self.export_action.setEnabled(False)
-            self.export_action.setToolTip("Export is not available in this build")
-        else:
-            self.export_action.setToolTip("Export the selected or filtered orders "
-                                          "to CSV or PDF (Ctrl+E)")
+        self.export_action.setToolTip("Export the selected or filtered orders "
+                                      "to CSV or PDF (Ctrl+E)")
         self.clear_action = QAction("Clear filters", self)
         self.clear_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
         self.clear_action.triggered.connect(self.clear_filters)
@@ -828,14 +822,10 @@ class MainWindow(QMainWindow):
         }
 
     def open_export(self) -> None:
-        try:
-            module = importlib.import_module("orderdesk.ui.export_dialog")
-            export = importlib.import_module("orderdesk.services.export")
-        except ImportError as exc:
-            self.show_error("Export is not available.", str(exc))
-            return
-        dialog = module.ExportDialog(self, export.ExportService(self.ctx.store),
-                                     **self.export_context())
+        from orderdesk.services.export import ExportService
+        from orderdesk.ui.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self, ExportService(self.ctx.store), **self.export_context())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.export_dialog = dialog
         dialog.open()  # window-modal, without a nested event loop
@@ -854,6 +844,12 @@ class MainWindow(QMainWindow):
         self.freshness_timer.stop()
         self._layout_timer.stop()
         self.save_state()
+        dialog = getattr(self, "export_dialog", None)
+        if dialog is not None:
+            try:
+                dialog.wait_for_export()  # a running export reads the cache we close next
+            except RuntimeError:  # already deleted on close
+                pass
         self.sync.shutdown()
         self.runner.shutdown()
         self.model.runner.shutdown()
