@@ -36,6 +36,11 @@ class ConnectionService:
         self.ctx.store.add_connection(config.name, str(config.kind), config.base_url,
                                       currency=config.currency,
                                       display_name=config.display_name)
+        if not config.demo:
+            # The first real connection ends the demo: its orders would only mix in.
+            for other in self.list():
+                if other.demo:
+                    self.remove(other.name)
 
     def remove(self, name: str, *, keep_orders: bool = False) -> int:
         config = self.ctx.config.get(name)

@@ -77,6 +77,12 @@ def main(*, data_dir: str | None = None, demo: bool = False,
             box.setDetailedText(exc.details)
         box.exec()
         return 1
+    if demo and any(not c.demo for c in ctx.config.connections()):
+        # An explicit --demo next to real connections runs in a folder of its own,
+        # so that demo orders never mix with the shop's.
+        demo_dir = ctx.data_dir / "demo"
+        ctx.close()
+        ctx = AppContext.open(demo_dir)
     window = MainWindow(ctx)
     try:
         window.show()

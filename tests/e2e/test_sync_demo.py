@@ -113,3 +113,14 @@ def test_customer_token_on_staff_endpoint_is_forbidden(ctx: AppContext,
     ctx.secrets.remember("demo-staff", demo.server.customer_token)
     [result] = SyncService(ctx).sync(["demo-staff"])
     assert result.outcome == "failed" and "not allowed" in result.message
+
+
+def test_first_real_connection_ends_the_demo(ctx: AppContext, demo: DemoSession) -> None:
+    SyncService(ctx).sync(["demo-staff"])
+    assert ctx.store.total_orders() > 0
+    ConnectionService(ctx).add(ConnectionConfig(
+        name="shop", kind="shop-staff", base_url="https://shop.example",  # type: ignore[arg-type]
+        token_env="SHOP_TOKEN"))
+    assert [c.name for c in ctx.config.connections()] == ["shop"]
+    assert ctx.store.total_orders() == 0
+    assert [c.name for c in ctx.store.list_connections()] == ["shop"]
