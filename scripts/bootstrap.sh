@@ -6,7 +6,7 @@ set -euo pipefail
 export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}"
 export UV_LINK_MODE="${UV_LINK_MODE:-copy}"
 
-_od_pkgs="libgl1 libegl1 libfontconfig1 fonts-dejavu-core fonts-noto-core fonts-noto-cjk \
+_od_pkgs="python3-venv libgl1 libegl1 libfontconfig1 fonts-dejavu-core fonts-noto-core fonts-noto-cjk \
 libdbus-1-3 libglib2.0-0 libxkbcommon0 poppler-utils ${ORDERDESK_EXTRA_PKGS:-}"
 if [ -z "${ORDERDESK_SKIP_APT:-}" ] && command -v dpkg-query >/dev/null 2>&1; then
   _od_missing=""
@@ -26,6 +26,13 @@ fi
 export PATH="$HOME/.local/bin:$PATH"
 if ! command -v uv >/dev/null 2>&1; then
   echo "orderdesk: installing uv" >&2
-  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+  # pip --user, else (a Debian system Python refuses: PEP 668) a private venv for uv
+  python3 -m pip install --quiet --user uv 2>/dev/null \
+    || python3 -m pip install --quiet uv 2>/dev/null \
+    || { python3 -m venv "$HOME/.local/share/orderdesk-uv" \
+         && "$HOME/.local/share/orderdesk-uv/bin/pip" install --quiet uv \
+         && mkdir -p "$HOME/.local/bin" \
+         && ln -sf "$HOME/.local/share/orderdesk-uv/bin/uv" "$HOME/.local/bin/uv"; }
+  command -v uv >/dev/null 2>&1 || { echo "orderdesk: could not install uv" >&2; exit 1; }
 fi
 uv sync --locked --quiet
