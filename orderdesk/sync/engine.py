@@ -195,51 +195,49 @@ class SyncEngine:
         bookmark = _dt(state.get("bookmark"))
         boundary: list[str] = list(state.get("boundary") or [])
         offset = 0
-        stalls = 0
+        previous: tuple[datetime | None, int, list[Any]] | None = None
         while True:
             self._check_cancel()
             page = self.client.list_page(offset=offset, limit=self.page_size,
                                          updated_from=bookmark)
             if self.total is None and page.count is not None:
                 self.total = page.count + self.counts.fetched
-            now = self.clock()
-            seen = set(boundary)
-            keep = [i for i, item in enumerate(page.results)
-                    if not (isinstance(item, dict) and str(item.get("id")) in seen)]
-            fresh = [page.results[i] for i in keep]
-            orders = self._normalize(Page(fresh, page.count, page.next,
-                                          raw=[page.raw[i] for i in keep] if page.raw else []),
-                                     now)
-            self.counts.fetched += len(fresh)
             if not page.results:
                 break
-            last = max((o.updated_at for o in orders), default=None)
-            if bookmark is not None and last is not None and last < bookmark:
-                raise ProtocolError("The shop's server returned orders older than asked for "
-                                    "(it may ignore updated_from).",
-                                    details=f"updated_from={bookmark}, got {last}")
-            if not fresh or last is None:
-                # a page of the boundary only: step past the ties with an offset
-                stalls += 1
-                if stalls > 3 and not fresh:
-                    raise ProtocolError("The shop's server keeps sending the same page.")
-                offset = len(boundary) if not fresh else offset + len(page.results)
+            ids = [item.get("id") if isinstance(item, dict) else None for item in page.results]
+            if previous is not None and previous[0] == bookmark and previous[1] != offset \
+                    and previous[2] == ids:
+                raise ProtocolError("The shop's server keeps sending the same page "
+                                    "(its paging does not move forward).")
+            previous = (bookmark, offset, ids)
+            now = self.clock()
+            self.counts.fetched += len(page.results)
+            seen = set(boundary)
+            # Already committed: older than the bookmark (a server whose updated_from
+            # only looks at the date sends those too), or at it and in the boundary.
+            normalized = self._normalize(page, now)
+            if any(b.updated_at < a.updated_at for a, b in zip(normalized, normalized[1:])):
+                raise ProtocolError("The shop's server does not sort by updated_at as asked "
+                                    "(ordering=updated_at), so orders could be missed.")
+            fresh = [o for o in normalized
+                     if bookmark is None or o.updated_at > bookmark
+                     or (o.updated_at == bookmark and o.remote_id not in seen)]
+            if not fresh:
+                offset += len(page.results)  # step over what we have (or cannot read)
                 if not page.next:
                     break
-                if fresh:  # unreadable orders only: move on past them
-                    self._commit([], {**state, "bookmark": _iso(bookmark),
-                                      "boundary": boundary}, now)
                 continue
-            stalls = 0
-            offset = 0
+            last = max(o.updated_at for o in fresh)
             if bookmark is not None and last == bookmark:
-                boundary = boundary + [o.remote_id for o in orders]
+                boundary = boundary + [o.remote_id for o in fresh]
+                offset += len(page.results)
             else:
-                boundary = [o.remote_id for o in orders if o.updated_at == last]
+                boundary = [o.remote_id for o in fresh if o.updated_at == last]
+                offset = 0
             bookmark = last
             state = {**state, "v": STATE_VERSION, "bookmark": _iso(bookmark),
                      "boundary": boundary}
-            self._commit(orders, state, now)
+            self._commit(fresh, state, now)
             if not page.next:
                 break
         if mode == "full":

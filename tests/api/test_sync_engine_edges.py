@@ -1,0 +1,153 @@
+"""Sync engine edge cases against small fake shop servers (httpx.MockTransport)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from orderdesk.api import HttpTransport, make_client
+from orderdesk.config.connections import ConnectionConfig
+from orderdesk.models import ConnectionKind, OrderQuery
+from orderdesk.store import OrderStore
+from orderdesk.sync import SyncEngine
+
+T0 = datetime(2025, 5, 1, 12, tzinfo=UTC)
+
+
+def _order(i: int, updated: datetime) -> dict[str, Any]:
+    return {"id": i, "key": f"K{i}", "status": "processing",
+            "created_at": T0.isoformat(), "updated_at": updated.isoformat(),
+            "total": "10.00", "items": []}
+
+
+class FakeShop:
+    """ordering=updated_at (ties by id), inclusive updated_from, limit/offset."""
+
+    def __init__(self, orders: list[dict[str, Any]], *, date_only: bool = False,
+                 ignore_ordering: bool = False) -> None:
+        self.orders = orders
+        self.date_only = date_only
+        self.ignore_ordering = ignore_ordering
+        self.requests = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        params = request.url.params
+        rows = list(self.orders)
+        if not self.ignore_ordering:
+            rows.sort(key=lambda o: (o["updated_at"], o["id"]))
+        since = params.get("updated_from")
+        if since:
+            bound = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            if self.date_only:
+                rows = [o for o in rows if o["updated_at"][:10] >= bound.date().isoformat()]
+            else:
+                rows = [o for o in rows if datetime.fromisoformat(o["updated_at"]) >= bound]
+        limit, offset = int(params["limit"]), int(params["offset"])
+        chunk = rows[offset:offset + limit]
+        more = offset + limit < len(rows)
+        body = {"count": len(rows), "next": "http://shop.test/more" if more else None,
+                "previous": None, "results": chunk}
+        return httpx.Response(200, content=json.dumps(body).encode(),
+                              headers={"content-type": "application/json"})
+
+
+def _sync(tmp_path: Path, shop: FakeShop, *, page: int = 10, full: bool = True) -> Any:
+    store = OrderStore(tmp_path / "c.sqlite3")
+    store.add_connection("s", "shop-staff", "http://shop.test")
+    config = ConnectionConfig(name="s", kind=ConnectionKind.SHOP_STAFF,
+                              base_url="http://shop.test", page_size=page)
+    http = HttpTransport(transport=httpx.MockTransport(shop), max_retries=0)
+    client = make_client(config, "t", http)
+    result = SyncEngine(store, client, page_size=page).run(full=full)
+    http.close()
+    return store, result
+
+
+def test_large_tie_groups_are_walked_completely(tmp_path: Path) -> None:
+    orders = [_order(i, T0) for i in range(1, 36)] + [
+        _order(i, T0 + timedelta(seconds=1)) for i in range(36, 41)]
+    store, result = _sync(tmp_path, FakeShop(orders))
+    assert result.ok, result
+    assert store.remote_ids("s") == {str(i) for i in range(1, 41)}
+
+
+def test_a_server_whose_updated_from_sees_only_the_date(tmp_path: Path) -> None:
+    orders = [_order(i, T0 + timedelta(minutes=i)) for i in range(1, 46)]
+    shop = FakeShop(orders, date_only=True)
+    store, result = _sync(tmp_path, shop)
+    assert result.ok, result
+    assert len(store.remote_ids("s")) == 45
+
+
+def test_a_server_that_ignores_ordering_is_refused(tmp_path: Path) -> None:
+    orders = [_order(i, T0 + timedelta(minutes=50 - i)) for i in range(1, 30)]
+    store, result = _sync(tmp_path, FakeShop(orders, ignore_ordering=True))
+    assert result.outcome == "failed" and "does not sort" in result.message
+    assert store.count(OrderQuery()) == 0
+
+
+def test_incremental_picks_up_changes_and_new_orders(tmp_path: Path) -> None:
+    orders = [_order(i, T0 + timedelta(minutes=i)) for i in range(1, 21)]
+    shop = FakeShop(orders)
+    store, first = _sync(tmp_path, shop)
+    assert first.added == 20
+    orders[0]["updated_at"] = (T0 + timedelta(hours=5)).isoformat()
+    orders[0]["status"] = "shipped"
+    orders.append(_order(21, T0 + timedelta(hours=6)))
+    config = ConnectionConfig(name="s", kind=ConnectionKind.SHOP_STAFF,
+                              base_url="http://shop.test", page_size=10)
+    with HttpTransport(transport=httpx.MockTransport(shop), max_retries=0) as http:
+        result = SyncEngine(store, make_client(config, "t", http), page_size=10).run()
+    assert result.ok and result.mode == "incremental"
+    assert (result.added, result.changed) == (1, 1)
+    assert result.fetched <= 3  # only from the bookmark on
+
+
+@pytest.mark.parametrize("body", [b"[", b'{"count": 1, "results": "x"}', b"<html>oops</html>"])
+def test_malformed_pages_fail_clearly_and_write_nothing(tmp_path: Path, body: bytes) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body)
+
+    store = OrderStore(tmp_path / "c.sqlite3")
+    store.add_connection("s", "shop-staff", "http://shop.test")
+    config = ConnectionConfig(name="s", kind=ConnectionKind.SHOP_STAFF,
+                              base_url="http://shop.test")
+    with HttpTransport(transport=httpx.MockTransport(handler), max_retries=1,
+                       backoff=0.0, sleep=lambda _s: None) as http:
+        result = SyncEngine(store, make_client(config, "t", http)).run()
+    assert result.outcome == "failed"
+    assert "shop" in result.message.lower()
+    assert store.total_orders() == 0
+
+
+def test_one_unreadable_order_is_skipped_and_reported(tmp_path: Path) -> None:
+    orders = [_order(i, T0 + timedelta(minutes=i)) for i in range(1, 6)]
+    orders[2]["total"] = "twelve"
+    store, result = _sync(tmp_path, FakeShop(orders))
+    assert result.outcome == "failed" and "could not be read" in result.message
+    assert any("order 3" in e for e in result.errors)
+    assert store.remote_ids("s") == {"1", "2", "4", "5"}
+
+
+def test_a_server_that_ignores_paging_is_detected(tmp_path: Path) -> None:
+    orders = [_order(i, T0 + timedelta(minutes=i)) for i in range(1, 30)]
+
+    def same_page(request: httpx.Request) -> httpx.Response:
+        body = {"count": 29, "next": "http://shop.test/more", "previous": None,
+                "results": orders[:10]}
+        return httpx.Response(200, content=json.dumps(body).encode())
+
+    store = OrderStore(tmp_path / "c.sqlite3")
+    store.add_connection("s", "shop-staff", "http://shop.test")
+    config = ConnectionConfig(name="s", kind=ConnectionKind.SHOP_STAFF,
+                              base_url="http://shop.test", page_size=10)
+    with HttpTransport(transport=httpx.MockTransport(same_page), max_retries=0) as http:
+        result = SyncEngine(store, make_client(config, "t", http), page_size=10).run()
+    assert result.outcome == "failed" and "same page" in result.message
+    assert len(store.remote_ids("s")) == 10  # what was fetched is kept
