@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from orderdesk.api.base import OrderClient, Page
@@ -216,7 +217,7 @@ class SyncEngine:
             # Already committed: older than the bookmark (a server whose updated_from
             # only looks at the date sends those too), or at it and in the boundary.
             normalized = self._normalize(page, now)
-            if any(b.updated_at < a.updated_at for a, b in zip(normalized, normalized[1:])):
+            if any(b.updated_at < a.updated_at for a, b in pairwise(normalized)):
                 raise ProtocolError("The shop's server does not sort by updated_at as asked "
                                     "(ordering=updated_at), so orders could be missed.")
             fresh = [o for o in normalized
