@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
@@ -28,8 +28,6 @@ from orderdesk.services.context import AppContext
 from orderdesk.services.orders import OrderService
 from orderdesk.services.sync import SyncService
 from orderdesk.sync.progress import CancelToken, SyncProgress, SyncResult
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 # argument helpers -----------------------------------------------------------------

@@ -8,7 +8,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -166,4 +166,4 @@ class ConfigStore:
             self._save(data)
 
 
-__all__ = ["AUTH_KINDS", "ConfigStore", "ConnectionConfig", "replace"]
+__all__ = ["AUTH_KINDS", "ConfigStore", "ConnectionConfig"]

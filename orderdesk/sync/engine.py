@@ -28,7 +28,7 @@ from itertools import pairwise
 from typing import Any
 
 from orderdesk.api.base import OrderClient, Page
-from orderdesk.api.errors import ApiError, NotFoundError, ProtocolError
+from orderdesk.api.errors import NotFoundError, ProtocolError
 from orderdesk.models.entities import Order
 from orderdesk.models.errors import CancelledError, OrderdeskError
 from orderdesk.models.rows import ChangeSet
@@ -280,6 +280,3 @@ class SyncEngine:
         if mode == "full":
             self._finish_full(self.store.get_state(self.name), verify=True)
 
-
-def is_retriable(error: BaseException) -> bool:
-    return isinstance(error, ApiError) and error.retriable
