@@ -1,0 +1,315 @@
+"""The read paths at scale: the real main window over a cache, offscreen.
+
+Run as ``python -m bench.ui_bench DB_FILE [--runs R]`` (the suite runs it in a child
+process, so that memory is the window's alone); prints one JSON object.
+
+Each figure is wall time on the GUI thread from the user's action to the table
+painted (``viewport().repaint()`` returns with real rows in the visible rows):
+
+* ``first_paint_s``: ``MainWindow`` constructed and shown → first rows painted;
+* re-sort, filter, search: the query set → the *complete* id list in the model and
+  painted (the first page is painted earlier; that is ``*_first_rows_s``). Each is
+  next to its limit: the same SQL statement the store runs, executed with plain
+  ``sqlite3`` on the same file and fetched into Python (``fetchall``);
+* ``scroll_s``: jump to the middle row → painted;
+* ``rss_mb`` / ``rss_anon_mb``: ``/proc/self/status`` after all that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QCoreApplication, QEventLoop
+from PySide6.QtWidgets import QAbstractItemView
+
+from orderdesk.config.connections import ConfigStore
+from orderdesk.config.secrets import SecretStore
+from orderdesk.demo.constants import REFERENCE_DATE
+from orderdesk.export.qt import keep_none_alive
+from orderdesk.models.query import OrderQuery, SortField, SortKey
+from orderdesk.models.status import StatusCategory
+from orderdesk.services.context import AppContext
+from orderdesk.store import (
+    OrderStore,
+    querying,
+)
+from orderdesk.ui.app import get_app
+from orderdesk.ui.main_window import MainWindow
+
+#: (name, sort key) of the re-sorts measured; the last one is the default sort.
+SORTS: tuple[tuple[str, SortKey], ...] = (
+    ("total", SortKey(SortField.TOTAL, descending=True)),
+    ("customer", SortKey(SortField.CUSTOMER)),
+    ("status", SortKey(SortField.STATUS)),
+    ("created", SortKey(SortField.CREATED, descending=True)),
+)
+#: Status tabs measured: a small, a middle-sized and the largest one.
+STATUSES = (StatusCategory.PROCESSING, StatusCategory.CANCELLED, StatusCategory.COMPLETED)
+
+
+def _now() -> float:
+    return time.perf_counter()
+
+
+def memory() -> dict[str, float]:
+    out: dict[str, float] = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+                out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+class Bench:
+    def __init__(self, db: Path, runs: int) -> None:
+        keep_none_alive()  # PySide6 6.12 on CPython 3.11 (see orderdesk.export.qt)
+        self.app = get_app([])
+        self.db = db
+        self.runs = runs
+        self.tmp = Path(tempfile.mkdtemp(prefix="orderdesk-ui-bench-"))
+        self.window: MainWindow | None = None
+        self.ctx: AppContext | None = None
+        self.raw = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+
+    # plumbing -------------------------------------------------------------------------
+    def spin(self, until: Callable[[], bool], timeout: float = 120.0) -> None:
+        deadline = _now() + timeout
+        while not until():
+            self.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+            if until():
+                return
+            if _now() > deadline:
+                raise TimeoutError("the window did not get there in time")
+            time.sleep(0.0002)  # let the worker threads have the GIL
+
+    def open_window(self) -> MainWindow:
+        folder = self.tmp / f"data-{_now()}"
+        folder.mkdir()
+        self.ctx = AppContext(data_dir=folder, config=ConfigStore(folder / "config.json"),
+                              secrets=SecretStore(), store=OrderStore(self.db))
+        window = MainWindow(self.ctx)
+        window.resize(1400, 850)
+        window.show()
+        self.window = window
+        return window
+
+    def close_window(self) -> None:
+        if self.window is not None:
+            self.window.shutdown()
+            self.window.close()
+            self.window.deleteLater()
+            self.window = None
+            QCoreApplication.sendPostedEvents(None, 0)
+            self.app.processEvents()
+        if self.ctx is not None:
+            self.ctx.close()
+            self.ctx = None
+
+    def idle(self) -> None:
+        w = self.window
+        assert w is not None
+        self.spin(lambda: not w.runner.busy() and not w.model.runner.busy()
+                  and w.model.is_complete)
+
+    def painted(self) -> bool:
+        """Repaint the table now; True when its top visible row had a real row."""
+        w = self.window
+        assert w is not None
+        w.table.viewport().repaint()
+        top = max(0, w.table.rowAt(0))
+        return w.model.rowCount() == 0 or w.model.order_row(top) is not None
+
+    def query_change(self, change: Callable[[], None]) -> tuple[float, float]:
+        """(first rows painted, complete and painted) seconds after ``change()``."""
+        w = self.window
+        assert w is not None
+        replaced = [0]
+
+        def on_replaced() -> None:
+            replaced[0] += 1
+
+        w.model.idsReplaced.connect(on_replaced)
+        try:
+            t0 = _now()
+            change()
+            self.spin(lambda: replaced[0] > 0 or w.model.is_complete)
+            self.painted()
+            first = _now() - t0
+            self.spin(lambda: w.model.is_complete)
+            self.painted()
+            done = _now() - t0
+        finally:
+            w.model.idsReplaced.disconnect(on_replaced)
+        self.idle()
+        return first, done
+
+    def limit(self, query: OrderQuery) -> float:
+        """The store's own SQL for ``query``, run bare with sqlite3 and fetched."""
+        assert self.ctx is not None
+        store = self.ctx.store
+        stmt = querying.ids_select(query, {c.name: c.id for c in store.list_connections()},
+                                   store.dialect)
+        sql = str(stmt.compile(dialect=store.engine.dialect,
+                               compile_kwargs={"literal_binds": True}))
+        times = []
+        for _ in range(self.runs):
+            t0 = _now()
+            self.raw.execute(sql).fetchall()
+            times.append(_now() - t0)
+        return statistics.median(times)
+
+    def plan(self, query: OrderQuery) -> str:
+        assert self.ctx is not None
+        store = self.ctx.store
+        stmt = querying.ids_select(query, {c.name: c.id for c in store.list_connections()},
+                                   store.dialect)
+        sql = str(stmt.compile(dialect=store.engine.dialect,
+                               compile_kwargs={"literal_binds": True}))
+        return "; ".join(r[-1] for r in self.raw.execute("EXPLAIN QUERY PLAN " + sql))
+
+    # the measurements -------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        firsts, builds = [], []
+        for _ in range(self.runs):
+            self.close_window()
+            t0 = _now()
+            model = self.open_window().model
+            t1 = _now()
+            self.spin(lambda m=model: m.rowCount() > 0 and self.painted())
+            firsts.append(_now() - t1)
+            builds.append(t1 - t0)
+            self.spin(lambda m=model: m.is_complete)
+            out["first_complete_s"] = _now() - t1
+        out["first_paint_s"] = statistics.median(firsts)
+        out["window_build_s"] = statistics.median(builds)
+        w = self.window
+        assert w is not None
+        self.idle()
+        n = w.model.rowCount()
+        out["rows"] = n
+        base = w.current_query()
+        plans: dict[str, str] = {}
+
+        sorts: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in SORTS}
+        for _ in range(self.runs):
+            for name, key in SORTS:
+                sorts[name].append(self.query_change(lambda k=key: w._sort_requested((k,))))
+        detail: dict[str, Any] = {}
+        for name, key in SORTS:
+            query = replace(base, sort=(key,))
+            detail[name] = {
+                "first_rows_s": statistics.median(f for f, _ in sorts[name]),
+                "s": statistics.median(d for _, d in sorts[name]),
+                "limit_s": self.limit(query),
+            }
+            plans[f"sort {name}"] = self.plan(query)
+        worst = max(detail, key=lambda k: detail[k]["s"])
+        out["resort_s"] = detail[worst]["s"]
+        out["resort_limit_s"] = detail[worst]["limit_s"]
+        out["resort_first_rows_s"] = max(d["first_rows_s"] for d in detail.values())
+        out["resort_detail"] = detail
+
+        base = w.current_query()  # sorted by the default key again
+        filters: dict[str, OrderQuery] = {
+            f"status {c}": replace(base, categories=(c,)) for c in STATUSES}
+        filters["created last 30 days"] = replace(
+            base, created_from=REFERENCE_DATE - timedelta(days=30))
+        fdetail = self.measure_queries(filters, base, plans)
+        worst = max(fdetail, key=lambda k: fdetail[k]["s"])
+        out["filter_s"] = fdetail[worst]["s"]
+        out["filter_limit_s"] = fdetail[worst]["limit_s"]
+        out["filter_first_rows_s"] = max(d["first_rows_s"] for d in fdetail.values())
+        out["filter_detail"] = fdetail
+
+        terms = self.search_terms()
+        sdetail = self.measure_queries(
+            {f"search {t!r}": replace(base, text=t) for t in terms}, base, plans)
+        worst = max(sdetail, key=lambda k: sdetail[k]["s"])
+        out["search_s"] = sdetail[worst]["s"]
+        out["search_limit_s"] = sdetail[worst]["limit_s"]
+        out["search_first_rows_s"] = max(d["first_rows_s"] for d in sdetail.values())
+        out["search_detail"] = sdetail
+
+        target = n // 2
+        scrolls = []
+        for i in range(self.runs):
+            row = target + i * 1000  # a page not read before
+            t0 = _now()
+            w.table.scrollTo(w.model.index(row, 0),
+                             QAbstractItemView.ScrollHint.PositionAtTop)
+            self.spin(self.painted)
+            scrolls.append(_now() - t0)
+            assert w.table.rowAt(0) == row, (w.table.rowAt(0), row)
+        out["scroll_s"] = statistics.median(scrolls)
+        out["scroll_row"] = target
+
+        mem = memory()
+        out["rss_mb"] = mem.get("VmRSS", 0.0)
+        out["rss_anon_mb"] = mem.get("RssAnon", 0.0)
+        out["rss_file_mb"] = mem.get("RssFile", 0.0)
+        out["rss_peak_mb"] = mem.get("VmHWM", 0.0)
+        out["plans"] = plans
+        self.close_window()
+        return out
+
+    def measure_queries(self, queries: dict[str, OrderQuery], base: OrderQuery,
+                        plans: dict[str, str]) -> dict[str, Any]:
+        w = self.window
+        assert w is not None
+        times: dict[str, list[tuple[float, float]]] = {k: [] for k in queries}
+        for _ in range(self.runs):
+            for name, query in queries.items():
+                times[name].append(self.query_change(lambda q=query: w.model.set_query(q)))
+                self.query_change(lambda: w.model.set_query(base))
+        detail: dict[str, Any] = {}
+        for name, query in queries.items():
+            detail[name] = {
+                "first_rows_s": statistics.median(f for f, _ in times[name]),
+                "s": statistics.median(d for _, d in times[name]),
+                "limit_s": self.limit(query),
+                "rows": len(self.window.model.service.ids(query)) if self.window else 0,
+            }
+            plans[name] = self.plan(query)
+        return detail
+
+    def search_terms(self) -> list[str]:
+        """A customer's surname and a product word, taken from the data (seeded)."""
+        (n,) = self.raw.execute("SELECT max(id) FROM orders").fetchone()
+        customer, product = self.raw.execute(
+            "SELECT o.customer, l.product_name FROM orders o JOIN order_lines l "
+            "ON l.order_id = o.id WHERE o.id >= ? AND o.customer != '' LIMIT 1",
+            (max(1, n // 2),)).fetchone()
+        return [customer.split()[-1], product.split()[0]]
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("db", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    result = Bench(args.db, args.runs).run()
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    return result
+
+
+if __name__ == "__main__":
+    main()
+    os._exit(0)  # skip Qt's teardown of a window-sized process; everything is closed

@@ -1,0 +1,35 @@
+"""Smoke check of the benchmark suite: ``python -m bench --quick --json`` at a tiny N.
+
+Asserts only that every figure is present and positive; never gates on times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = ("sync_orders_per_s", "sync_limit_orders_per_s", "first_paint_s", "resort_s",
+        "resort_limit_s", "filter_s", "search_s", "scroll_s", "rss_mb", "csv_rows_per_s",
+        "csv_limit_rows_per_s", "pdf_orders_per_s", "pdf_batch_pages_per_s", "rss_anon_mb",
+        "n_orders")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_quick_benchmark_reports_every_figure(tmp_path: Path) -> None:
+    env = {**os.environ, "ORDERDESK_BENCH_CACHE": str(tmp_path / "cache"),
+           "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", "--n", "2000", "--runs", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=150, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    for key in KEYS:
+        assert key in result, key
+        assert isinstance(result[key], (int, float)) and result[key] > 0, (key, result[key])
+    assert result["n_orders"] == 2000
