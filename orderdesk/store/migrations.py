@@ -28,8 +28,22 @@ def _v1(conn: Connection) -> None:
         ))
 
 
+def _v2(conn: Connection) -> None:
+    """Indexes for every sortable column (see ``schema.SORTABLE``): ``(column)`` and
+    ``(category, column)``.
+
+    Sorting all orders by any column becomes an index-only scan in the exact result
+    order, and one status tab sorted by any column an index range. v1 indexed six
+    columns alone and three with the category, so every other sort read the whole
+    table and sorted it (1.3 s at a million orders).
+    """
+    for index in schema.orders.indexes:
+        index.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
+    (2, _v2),
 ]
 LATEST = MIGRATIONS[-1][0]
 
