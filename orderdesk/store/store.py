@@ -8,6 +8,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from orderdesk.store.schema import (
 
 CACHE_FILE = "orders.sqlite3"
 _CHUNK = 500  # bound parameters per IN (...) list
+_FETCH = 65536  # ids per fetchmany
 
 
 def _now() -> datetime:
@@ -395,8 +397,18 @@ class OrderStore:
         stmt = querying.ids_select(query, self._connection_ids(), self.dialect)
         if limit is not None:
             stmt = stmt.limit(limit)
+        out: array[int] = array("q")
         with self._read() as conn:
-            return array("q", conn.execute(stmt).scalars())
+            result = conn.execute(stmt)
+            try:
+                # Straight from the DBAPI cursor: a million ids as SQLAlchemy Row
+                # objects cost ~3x the query itself; as 1-tuples into array('q'), ~1.3x.
+                cursor = result.cursor
+                while rows := cursor.fetchmany(_FETCH):
+                    out.extend(chain.from_iterable(rows))
+            finally:
+                result.close()
+        return out
 
     def count(self, query: OrderQuery) -> int:
         return sum(self.counts(query).values())
