@@ -100,6 +100,8 @@ class OrderTableModel(QAbstractTableModel):
         self._complete = False
         self.utc = False
         self.counts: QueryCounts | None = None
+        #: (filters, per-status counts, total) of the last completed query
+        self._counted: tuple[OrderQuery, dict[StatusCategory, int], int] | None = None
 
     # the current query --------------------------------------------------------------
     @property
@@ -129,6 +131,7 @@ class OrderTableModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         """Re-run the current query (after a sync) and swap the ids in one go."""
+        self._counted = None
         self._start(first_page=not self._ids)
 
     def set_sort(self, keys: Sequence[SortKey]) -> None:
@@ -143,26 +146,31 @@ class OrderTableModel(QAbstractTableModel):
         self._complete = False
         self._set_loading(True)
         if first_page:
-            def first() -> tuple[array[int], list[OrderRow], QueryCounts]:
+            # Only the first page: painted before the counts and the other ids are read.
+            def first() -> tuple[array[int], list[OrderRow]]:
                 ids = service.ids(query, limit=page)
-                rows = service.rows(ids)
-                per = service.counts(query)
-                return ids, rows, QueryCounts(per, matched_from(per, query), service.total())
+                return ids, service.rows(ids)
 
             self.runner.submit("first", first,
                                lambda r: self._on_first(generation, *r), self._on_error)
 
-        def everything() -> tuple[array[int], QueryCounts]:
+        # Counts do not depend on the sort: a re-sort reuses them.
+        filters = query.without_sort()
+        known = self._counted if self._counted and self._counted[0] == filters else None
+
+        def everything() -> tuple[array[int], QueryCounts, OrderQuery]:
             ids = service.ids(query)
-            per = service.counts(query)
-            return ids, QueryCounts(per, len(ids), service.total())
+            if known is not None:
+                per, total = known[1], known[2]
+            else:
+                per, total = service.counts(query), service.total()
+            return ids, QueryCounts(per, len(ids), total), filters
 
         self.runner.submit("all", everything,
                            lambda r: self._on_all(generation, *r), self._on_error)
 
-    def _on_first(self, generation: int, ids: array[int], rows: list[OrderRow],
-                  counts: QueryCounts) -> None:
-        if generation != self._generation:
+    def _on_first(self, generation: int, ids: array[int], rows: list[OrderRow]) -> None:
+        if generation != self._generation or self._complete:
             return
         self.beginResetModel()
         self._ids = ids
@@ -172,12 +180,13 @@ class OrderTableModel(QAbstractTableModel):
         for row in rows:
             self._remember(row.id, row)
         self.endResetModel()
-        self._set_counts(counts)
         self.idsReplaced.emit()
 
-    def _on_all(self, generation: int, ids: array[int], counts: QueryCounts) -> None:
+    def _on_all(self, generation: int, ids: array[int], counts: QueryCounts,
+                filters: OrderQuery) -> None:
         if generation != self._generation:
             return
+        self._counted = (filters, counts.per_status, counts.total)
         shown = len(self._ids)
         if shown and len(ids) >= shown and ids[:shown] == self._ids:
             if len(ids) > shown:  # the same query, more rows: keep scroll and selection
