@@ -33,6 +33,8 @@ class Fields:
 
     def text(self, key: str, default: str = "") -> str:
         value = self.data.get(key)
+        if type(value) is str:
+            return value
         if value is None:
             return default
         if isinstance(value, bool):

@@ -39,6 +39,14 @@ def parse_decimal(value: object, *, field: str = "amount") -> Decimal:
     ``float`` is refused: a float has already lost the exact value. ``bool`` is
     refused too, though Python counts it as an ``int``.
     """
+    if type(value) is str:  # the common case, first
+        try:
+            result = Decimal(value)
+        except InvalidOperation:
+            result = None
+        if result is not None and result.is_finite() and abs(result) < MAX_AMOUNT \
+                and "_" not in value:
+            return result
     if isinstance(value, bool):
         raise MoneyError(f"{field}: expected a number, got a boolean")
     if isinstance(value, Decimal):
