@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from array import array
+from collections import namedtuple
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -62,6 +63,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA cache_size=-32000")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
+
+
+#: The columns ``decode_row`` reads, for ``rows()`` (a page of the table).
+_ROW_COLUMNS = ("id", "connection_id", "remote_id", "number", "status_raw", "category",
+                "created_at", "updated_at", "synced_at", "customer", "email", "line_count",
+                "quantity", "currency", "total", "paid", "outstanding", "payment_method",
+                "shipping_method", "country", "problems", "has_notes")
+_RowValues = namedtuple("_RowValues", _ROW_COLUMNS)  # type: ignore[misc]
+_ROW_SELECT = select(*(orders.c[name] for name in _ROW_COLUMNS))
 
 
 class OrderStore:
@@ -424,8 +434,13 @@ class OrderStore:
         found: dict[int, OrderRow] = {}
         with self._read() as conn:
             for chunk in _chunks(list(ids)):
-                for row in conn.execute(select(orders).where(orders.c.id.in_(chunk))):
-                    found[row.id] = decode_row(row, self._name(row.connection_id))
+                result = conn.execute(_ROW_SELECT.where(orders.c.id.in_(chunk)))
+                try:  # plain tuples from the DBAPI cursor, only the columns a row shows
+                    for values in result.cursor.fetchall():
+                        row: Any = _RowValues._make(values)
+                        found[row.id] = decode_row(row, self._name(row.connection_id))
+                finally:
+                    result.close()
         return [found[i] for i in ids if i in found]
 
     def get(self, order_id: int) -> Order | None:
