@@ -154,8 +154,9 @@ class OrderTableModel(QAbstractTableModel):
             self.runner.submit("first", first,
                                lambda r: self._on_first(generation, *r), self._on_error)
 
-        # Counts do not depend on the sort: a re-sort reuses them.
-        filters = query.without_sort()
+        # Counts per status (what the tabs show) depend neither on the sort nor on the
+        # status chosen: a re-sort or another tab reuses them.
+        filters = replace(query, categories=(), statuses=(), sort=())
         known = self._counted if self._counted and self._counted[0] == filters else None
 
         def everything() -> tuple[array[int], QueryCounts, OrderQuery]:
