@@ -33,8 +33,8 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QEventLoop
-from PySide6.QtWidgets import QAbstractItemView
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer
+from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 from orderdesk.config.connections import ConfigStore
 from orderdesk.config.secrets import SecretStore
@@ -75,6 +75,20 @@ def memory() -> dict[str, float]:
     return out
 
 
+class PaintCounter(QObject):
+    """Counts the paint events a widget receives."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
 class Bench:
     def __init__(self, db: Path, runs: int) -> None:
         keep_none_alive()  # PySide6 6.12 on CPython 3.11 (see orderdesk.export.qt)
@@ -83,19 +97,35 @@ class Bench:
         self.runs = runs
         self.tmp = Path(tempfile.mkdtemp(prefix="orderdesk-ui-bench-"))
         self.window: MainWindow | None = None
+        self.paints: PaintCounter | None = None
         self.ctx: AppContext | None = None
         self.raw = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 
     # plumbing -------------------------------------------------------------------------
     def spin(self, until: Callable[[], bool], timeout: float = 120.0) -> None:
+        """Run Qt's event loop (as the app does: idle, the GIL free for the workers)
+        until ``until()``, checked every millisecond."""
+        if until():
+            return
+        loop = QEventLoop()
+        timer = QTimer()
+        timer.setInterval(1)
         deadline = _now() + timeout
-        while not until():
-            self.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+        failed = [False]
+
+        def check() -> None:
             if until():
-                return
-            if _now() > deadline:
-                raise TimeoutError("the window did not get there in time")
-            time.sleep(0.0002)  # let the worker threads have the GIL
+                loop.quit()
+            elif _now() > deadline:
+                failed[0] = True
+                loop.quit()
+
+        timer.timeout.connect(check)
+        timer.start()
+        loop.exec()
+        timer.stop()
+        if failed[0]:
+            raise TimeoutError("the window did not get there in time")
 
     def open_window(self) -> MainWindow:
         folder = self.tmp / f"data-{_now()}"
@@ -106,6 +136,7 @@ class Bench:
         window.resize(1400, 850)
         window.show()
         self.window = window
+        self.paints = PaintCounter(window.table.viewport())
         return window
 
     def close_window(self) -> None:
@@ -131,8 +162,25 @@ class Bench:
         w = self.window
         assert w is not None
         w.table.viewport().repaint()
-        top = max(0, w.table.rowAt(0))
-        return w.model.rowCount() == 0 or w.model.order_row(top) is not None
+        return self.top_row_known()
+
+    def top_row_known(self) -> bool:
+        w = self.window
+        assert w is not None
+        if w.model.rowCount() == 0:
+            return True
+        order_id = w.model.id_at(max(0, w.table.rowAt(0)))
+        return w.model._cache.get(order_id) is not None
+
+    def wait_painted(self) -> None:
+        """Until Qt has painted the table (its own pending update, as a user sees it)
+        with real rows at the top; forces a repaint only if Qt had none pending."""
+        for _ in range(3):  # updates are posted events; delayed layouts 0-ms timers
+            self.app.processEvents()
+        if not self.top_row_known():
+            self.spin(self.painted)
+        # else: either Qt painted the new rows, or nothing visible changed (more ids
+        # arriving below the visible rows only move the scroll bar)
 
     def query_change(self, change: Callable[[], None]) -> tuple[float, float]:
         """(first rows painted, complete and painted) seconds after ``change()``."""
@@ -148,10 +196,10 @@ class Bench:
             t0 = _now()
             change()
             self.spin(lambda: replaced[0] > 0 or w.model.is_complete)
-            self.painted()
+            self.wait_painted()
             first = _now() - t0
             self.spin(lambda: w.model.is_complete)
-            self.painted()
+            self.wait_painted()
             done = _now() - t0
         finally:
             w.model.idsReplaced.disconnect(on_replaced)
@@ -191,7 +239,8 @@ class Bench:
             t0 = _now()
             model = self.open_window().model
             t1 = _now()
-            self.spin(lambda m=model: m.rowCount() > 0 and self.painted())
+            self.spin(lambda m=model: m.rowCount() > 0)
+            self.wait_painted()
             firsts.append(_now() - t1)
             builds.append(t1 - t0)
             self.spin(lambda m=model: m.is_complete)
@@ -253,7 +302,7 @@ class Bench:
             t0 = _now()
             w.table.scrollTo(w.model.index(row, 0),
                              QAbstractItemView.ScrollHint.PositionAtTop)
-            self.spin(self.painted)
+            self.wait_painted()
             scrolls.append(_now() - t0)
             assert w.table.rowAt(0) == row, (w.table.rowAt(0), row)
         out["scroll_s"] = statistics.median(scrolls)
