@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -48,6 +49,49 @@ def _iso(value: datetime | None) -> str | None:
 
 def _dt(value: Any) -> datetime | None:
     return None if not value else datetime.fromisoformat(value)
+
+
+class _Fetcher:
+    """Fetches the page the walk will most likely ask for next while the current one is
+    being written: the server and the network work while we do (SQLite and socket
+    waits release the GIL). A wrong guess is dropped; one request at a time."""
+
+    def __init__(self, client: OrderClient, limit: int) -> None:
+        self.client = client
+        self.limit = limit
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderdesk-fetch")
+        self._pending: tuple[tuple[int, datetime | None], Future[Page]] | None = None
+
+    def get(self, offset: int, updated_from: datetime | None = None) -> Page:
+        if self._pending is not None:
+            key, future = self._pending
+            self._pending = None
+            if key == (offset, updated_from):
+                return future.result()
+            self._drop(future)
+        return self.client.list_page(offset=offset, limit=self.limit,
+                                     updated_from=updated_from)
+
+    def prefetch(self, offset: int, updated_from: datetime | None = None) -> None:
+        if self._pending is not None:
+            self._drop(self._pending[1])
+        future = self._pool.submit(self.client.list_page, offset=offset, limit=self.limit,
+                                   updated_from=updated_from)
+        self._pending = ((offset, updated_from), future)
+
+    @staticmethod
+    def _drop(future: Future[Page]) -> None:
+        try:
+            future.result()  # finish it (one request at a time); its outcome is not used
+        except Exception:  # noqa: S110 - a guess that failed is simply not used
+            pass
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop; ``wait=False`` (cancel, failure) does not wait for a guess in flight."""
+        if self._pending is not None and wait:
+            self._drop(self._pending[1])
+        self._pending = None
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
 @dataclass
@@ -93,11 +137,12 @@ class SyncEngine:
                           or self.clock() - last_full > self.full_sweep_every) else "incremental"
         log_id = self.store.start_log(self.name, mode)
         outcome, message, details = "success", "", ""
+        fetcher = _Fetcher(self.client, self.page_size)
         try:
             if self.client.supports_updated_since:
-                self._run_keyset(state, mode)
+                self._run_keyset(state, mode, fetcher)
             else:
-                self._run_newest_first(state, mode)
+                self._run_newest_first(state, mode, fetcher)
             if self.counts.errors:
                 outcome = "failed"
                 message = (f"{len(self.counts.errors)} order(s) could not be read and were "
@@ -112,6 +157,8 @@ class SyncEngine:
             outcome = "failed"
             message = "An unexpected error stopped the sync; the cache is intact."
             details = f"{type(exc).__name__}: {exc}"
+        finally:
+            fetcher.close(wait=outcome == "success")
         errors = list(dict.fromkeys(self.counts.errors)) + ([details] if details else [])
         c = self.counts
         self.store.finish_log(log_id, outcome=outcome, pages=c.pages, fetched=c.fetched,
@@ -190,7 +237,7 @@ class SyncEngine:
         return gone
 
     # shop kinds ---------------------------------------------------------------
-    def _run_keyset(self, state: dict[str, Any], mode: str) -> None:
+    def _run_keyset(self, state: dict[str, Any], mode: str, fetcher: _Fetcher) -> None:
         if mode == "full":
             state = self._start_full(state)
         bookmark = _dt(state.get("bookmark"))
@@ -199,8 +246,7 @@ class SyncEngine:
         previous: tuple[datetime | None, int, list[Any]] | None = None
         while True:
             self._check_cancel()
-            page = self.client.list_page(offset=offset, limit=self.page_size,
-                                         updated_from=bookmark)
+            page = fetcher.get(offset, bookmark)
             if self.total is None and page.count is not None:
                 self.total = page.count + self.counts.fetched
             if not page.results:
@@ -220,6 +266,12 @@ class SyncEngine:
             if any(b.updated_at < a.updated_at for a, b in pairwise(normalized)):
                 raise ProtocolError("The shop's server does not sort by updated_at as asked "
                                     "(ordering=updated_at), so orders could be missed.")
+            if page.next and normalized:  # guess the next request (right unless skipping)
+                tail = normalized[-1].updated_at
+                if bookmark is None or tail > bookmark:
+                    fetcher.prefetch(0, tail)
+                else:
+                    fetcher.prefetch(offset + len(page.results), bookmark)
             fresh = [o for o in normalized
                      if bookmark is None or o.updated_at > bookmark
                      or (o.updated_at == bookmark and o.remote_id not in seen)]
@@ -245,7 +297,7 @@ class SyncEngine:
             self._finish_full(self.store.get_state(self.name), verify=False)
 
     # ecommerce kind -----------------------------------------------------------
-    def _run_newest_first(self, state: dict[str, Any], mode: str) -> None:
+    def _run_newest_first(self, state: dict[str, Any], mode: str, fetcher: _Fetcher) -> None:
         if mode == "full":
             state = self._start_full(state)
             offset = max(0, int(state["full_run"].get("offset", 0)) - self.page_size)
@@ -254,9 +306,11 @@ class SyncEngine:
         previous: list[str] | None = None
         while True:
             self._check_cancel()
-            page = self.client.list_page(offset=offset, limit=self.page_size)
+            page = fetcher.get(offset)
             if self.total is None and page.count is not None:
                 self.total = page.count
+            if page.next and page.results:
+                fetcher.prefetch(offset + len(page.results))
             ids = [str(i.get("id")) if isinstance(i, dict) else "" for i in page.results]
             if previous is not None and ids and ids == previous:
                 raise ProtocolError("The shop's server sent the same page twice "
