@@ -162,22 +162,22 @@ class FilterBar(QWidget):
         row.addWidget(QLabel("–"))
         row.addWidget(self.total_max)
 
-        self.payment = self._combo("Payment state", [("Payment", None),
+        self.payment = self._combo("Payment state", [("Any payment", None),
                                                       ("Paid", PaymentFilter.PAID.value),
                                                       ("Unpaid", PaymentFilter.UNPAID.value),
                                                       ("Outstanding",
                                                        PaymentFilter.OUTSTANDING.value)])
         row.addWidget(self.payment)
-        self.payment_method = self._combo("Payment method", [("Pay method", None)])
+        self.payment_method = self._combo("Payment method", [("Any method", None)])
         row.addWidget(self.payment_method)
-        self.shipping_method = self._combo("Shipping method", [("Shipping", None)])
+        self.shipping_method = self._combo("Shipping method", [("Any shipping", None)])
         row.addWidget(self.shipping_method)
-        self.country = self._combo("Country", [("Country", None)])
+        self.country = self._combo("Country", [("Any country", None)])
         row.addWidget(self.country)
-        self.notes = self._combo("Notes", [("Notes", None), ("With notes", True),
+        self.notes = self._combo("Notes", [("Notes: any", None), ("With notes", True),
                                            ("No notes", False)])
         row.addWidget(self.notes)
-        self.problems = self._combo("Pricing check", [("Check", None),
+        self.problems = self._combo("Pricing check", [("Check: any", None),
                                                       ("⚠ Problems", True),
                                                       ("✓ Reconciled", False)])
         row.addWidget(self.problems)
