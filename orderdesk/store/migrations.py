@@ -29,11 +29,11 @@ def _v1(conn: Connection) -> None:
 
 
 def _v2(conn: Connection) -> None:
-    """Indexes for every sortable column (see ``schema.SORTABLE``): ``(column)`` and
-    ``(category, column)``.
+    """Indexes for every sortable column (see ``schema.SORTABLE``): ``(column)``, and
+    ``(category, column)`` for the usual sorts of a status tab.
 
     Sorting all orders by any column becomes an index-only scan in the exact result
-    order, and one status tab sorted by any column an index range. v1 indexed six
+    order, and one status tab sorted by a usual column an index range. v1 indexed six
     columns alone and three with the category, so every other sort read the whole
     table and sorted it (1.3 s at a million orders).
     """
