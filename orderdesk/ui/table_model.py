@@ -89,7 +89,7 @@ class OrderTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.service = service
         self.columns: tuple[OrderColumn, ...] = COLUMNS
-        self.runner = runner or TaskRunner(self, threads=1)
+        self.runner = runner or TaskRunner(self, threads=2)
         self._ids: array[int] = array("q")
         self._index: dict[int, int] | None = None
         self._scans = 0
@@ -102,6 +102,8 @@ class OrderTableModel(QAbstractTableModel):
         self.counts: QueryCounts | None = None
         #: (filters, per-status counts, total) of the last completed query
         self._counted: tuple[OrderQuery, dict[StatusCategory, int], int] | None = None
+        #: (per-status counts, total) for the current query, once known
+        self._fresh: tuple[dict[StatusCategory, int], int] | None = None
 
     # the current query --------------------------------------------------------------
     @property
@@ -155,20 +157,40 @@ class OrderTableModel(QAbstractTableModel):
                                lambda r: self._on_first(generation, *r), self._on_error)
 
         # Counts per status (what the tabs show) depend neither on the sort nor on the
-        # status chosen: a re-sort or another tab reuses them.
+        # status chosen: a re-sort or another tab reuses them. Otherwise they are read
+        # on the second worker, alongside the ids (SQLite runs without the GIL).
         filters = replace(query, categories=(), statuses=(), sort=())
-        known = self._counted if self._counted and self._counted[0] == filters else None
+        if self._counted and self._counted[0] == filters:
+            self._fresh = (self._counted[1], self._counted[2])
+        else:
+            self._fresh = None
 
-        def everything() -> tuple[array[int], QueryCounts, OrderQuery]:
-            ids = service.ids(query)
-            if known is not None:
-                per, total = known[1], known[2]
-            else:
-                per, total = service.counts(query), service.total()
-            return ids, QueryCounts(per, len(ids), total), filters
+            def counts() -> tuple[dict[StatusCategory, int], int]:
+                return service.counts(query), service.total()
 
-        self.runner.submit("all", everything,
-                           lambda r: self._on_all(generation, *r), self._on_error)
+            self.runner.submit("counts", counts,
+                               lambda r: self._on_counts(generation, filters, *r),
+                               self._on_error)
+
+        self.runner.submit("all", lambda: service.ids(query),
+                           lambda ids: self._on_all(generation, ids), self._on_error)
+
+    def _on_counts(self, generation: int, filters: OrderQuery,
+                   per: dict[StatusCategory, int], total: int) -> None:
+        if generation != self._generation:
+            return
+        self._counted = (filters, per, total)
+        self._fresh = (per, total)
+        self._finish()
+
+    def _finish(self) -> None:
+        """Once both the ids and the counts of the current query are in."""
+        if not self._complete or self._fresh is None or not self._loading:
+            return
+        per, total = self._fresh
+        self._set_counts(QueryCounts(per, len(self._ids), total))
+        self._set_loading(False)
+        self.loaded.emit()
 
     def _on_first(self, generation: int, ids: array[int], rows: list[OrderRow]) -> None:
         if generation != self._generation or self._complete:
@@ -183,11 +205,9 @@ class OrderTableModel(QAbstractTableModel):
         self.endResetModel()
         self.idsReplaced.emit()
 
-    def _on_all(self, generation: int, ids: array[int], counts: QueryCounts,
-                filters: OrderQuery) -> None:
+    def _on_all(self, generation: int, ids: array[int]) -> None:
         if generation != self._generation:
             return
-        self._counted = (filters, counts.per_status, counts.total)
         shown = len(self._ids)
         if shown and len(ids) >= shown and ids[:shown] == self._ids:
             if len(ids) > shown:  # the same query, more rows: keep scroll and selection
@@ -203,9 +223,7 @@ class OrderTableModel(QAbstractTableModel):
             self.endResetModel()
             self.idsReplaced.emit()
         self._complete = True
-        self._set_counts(counts)
-        self._set_loading(False)
-        self.loaded.emit()
+        self._finish()
 
     def _on_error(self, exc: Exception) -> None:
         self._set_loading(False)
