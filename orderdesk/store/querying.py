@@ -58,15 +58,18 @@ def _fts_match(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _text_clause(term: str, dialect: str) -> ColumnElement[bool]:
+def _text_clause(term: str, dialect: str, index: int) -> ColumnElement[bool]:
+    """One search term; ``index`` keeps each term's bound parameter apart (two text
+    clauses with the same parameter name would share one value)."""
+    name = f"term{index}"
     if dialect == "sqlite":
         if len(term) >= 3:
-            sub = text("SELECT rowid FROM orders_fts WHERE orders_fts MATCH :t").bindparams(
-                t=_fts_match(term))
+            sub = text(f"SELECT rowid FROM orders_fts WHERE orders_fts MATCH :{name}"
+                       ).bindparams(**{name: _fts_match(term)})
         else:
             # Too short for trigrams: scan the (folded) FTS text itself.
-            sub = text("SELECT rowid FROM orders_fts WHERE instr(body, :t) > 0").bindparams(
-                t=term)
+            sub = text(f"SELECT rowid FROM orders_fts WHERE instr(body, :{name}) > 0"
+                       ).bindparams(**{name: term})
         return o.id.in_(sub.columns(column("rowid", Integer)))
     raise NotImplementedError(f"free-text search on {dialect}")  # pragma: no cover
 
@@ -83,8 +86,8 @@ def where_clauses(query: OrderQuery, connection_ids: Mapping[str, int],
         clauses.append(o.status_raw.in_(query.statuses))
     if not query.include_deleted:
         clauses.append(o.category != str(StatusCategory.DELETED))
-    for term in search_terms(query.text):
-        clauses.append(_text_clause(term, dialect))
+    for index, term in enumerate(search_terms(query.text)):
+        clauses.append(_text_clause(term, dialect, index))
     if query.numbers:
         clauses.append(or_(o.number.in_(query.numbers), o.remote_id.in_(query.numbers)))
     if query.created_from is not None:

@@ -182,3 +182,12 @@ def test_sql_query_equals_python_reference(tmp_path_factory: pytest.TempPathFact
         counts = store.counts(q)
         assert sum(counts.values()) == len(expected_ids(inserted, q))
     store.close()
+
+
+def test_every_search_term_counts(store: OrderStore) -> None:
+    """Two terms are two conditions (each with its own value), short or long."""
+    store.upsert_page("staff", [shop_order("1", notes="red"), shop_order("2", notes="blue")])
+    assert len(store.ids(OrderQuery(text="anna red"))) == 1
+    assert len(store.ids(OrderQuery(text="red k-2"))) == 0  # red is K-1
+    assert len(store.ids(OrderQuery(text="ö é"))) == 0
+    assert len(store.ids(OrderQuery(text="ö k-"))) == 2
