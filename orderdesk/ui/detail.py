@@ -58,7 +58,43 @@ def _money(value: Decimal | None, currency: str) -> str:
     return format_money(value, currency) if value is not None else "—"
 
 
-class LinesTableModel(QAbstractTableModel):
+class _SmallTable(QAbstractTableModel):
+    """A short read-only table: headers (with optional tips and alignment), selectable cells."""
+
+    HEADERS: tuple[str, ...] = ()
+    TIPS: tuple[str, ...] = ()
+
+    def _count(self) -> int:
+        raise NotImplementedError
+
+    def _align(self, section: int) -> Any:
+        return None
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else self._count()
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole and self.TIPS:
+            return self.TIPS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self._align(section)
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+class LinesTableModel(_SmallTable):
     """An order's lines in major units (after the pricing module's scale detection)."""
 
     HEADERS = ("Product", "Variant", "Price", "Disc./unit", "Qty", "Discount", "Total",
@@ -77,28 +113,11 @@ class LinesTableModel(QAbstractTableModel):
         self._figures = pricing.lines if pricing is not None else ()
         self.endResetModel()
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._figures)
+    def _count(self) -> int:
+        return len(self._figures)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.TIPS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _LEFT if section < 2 else _RIGHT
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    def _align(self, section: int) -> Any:
+        return _LEFT if section < 2 else _RIGHT
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self._order is None:
@@ -124,7 +143,7 @@ class LinesTableModel(QAbstractTableModel):
         return format_money(values[c - 2], cur)
 
 
-class ChecksTableModel(QAbstractTableModel):
+class ChecksTableModel(_SmallTable):
     """Each server figure beside the one recomputed from the lines, ✓ or ⚠."""
 
     HEADERS = ("Figure", "Server", "Recomputed", "", "How")
@@ -140,24 +159,8 @@ class ChecksTableModel(QAbstractTableModel):
         self._currency = currency
         self.endResetModel()
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._checks)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    def _count(self) -> int:
+        return len(self._checks)
 
     def _figure(self, check: FigureCheck, value: Decimal | None) -> str:
         if value is None:
