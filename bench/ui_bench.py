@@ -206,14 +206,18 @@ class Bench:
         self.idle()
         return first, done
 
-    def limit(self, query: OrderQuery) -> float:
-        """The store's own SQL for ``query``, run bare with sqlite3 and fetched."""
+    def _bare_sql(self, query: OrderQuery) -> str:
+        """The store's own SQL for ``query``, with its values inlined."""
         assert self.ctx is not None
         store = self.ctx.store
         stmt = querying.ids_select(query, {c.name: c.id for c in store.list_connections()},
                                    store.dialect)
-        sql = str(stmt.compile(dialect=store.engine.dialect,
-                               compile_kwargs={"literal_binds": True}))
+        return str(stmt.compile(dialect=store.engine.dialect,
+                                compile_kwargs={"literal_binds": True}))
+
+    def limit(self, query: OrderQuery) -> float:
+        """The store's own SQL for ``query``, run bare with sqlite3 and fetched."""
+        sql = self._bare_sql(query)
         times = []
         for _ in range(self.runs):
             t0 = _now()
@@ -224,12 +228,7 @@ class Bench:
     def cold_limit(self, query: OrderQuery) -> float:
         """As ``limit``, on a new connection each run: SQLite's page cache empty (the
         OS cache warm), as for the app, whose connection last read another index."""
-        assert self.ctx is not None
-        store = self.ctx.store
-        stmt = querying.ids_select(query, {c.name: c.id for c in store.list_connections()},
-                                   store.dialect)
-        sql = str(stmt.compile(dialect=store.engine.dialect,
-                               compile_kwargs={"literal_binds": True}))
+        sql = self._bare_sql(query)
         times = []
         for _ in range(self.runs):
             t0 = _now()
