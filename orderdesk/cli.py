@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from orderdesk import __version__
 from orderdesk.config.connections import AUTH_KINDS, ConnectionConfig
+from orderdesk.export.common import neutralise
 from orderdesk.models.columns import COLUMNS, DEFAULT_COLUMNS, ColumnType, column
 from orderdesk.models.entities import ConnectionKind
 from orderdesk.models.errors import DataError, OrderdeskError
@@ -282,24 +283,16 @@ def cmd_orders(args: argparse.Namespace, ctx: AppContext) -> int:
         writer = csv.writer(out)
         keys = [c.key for c in COLUMNS]
         writer.writerow([*keys, "currency"])
+        text_keys = {c.key for c in COLUMNS if c.type is ColumnType.TEXT}
         for r in rows:
             d = _row_dict(r)
-            writer.writerow([_neutral(_cell(d[k])) for k in keys] + [r.currency])
+            writer.writerow([neutralise(_cell(d[k])) if k in text_keys else _cell(d[k])
+                             for k in keys] + [r.currency])
     else:
         _print_table(rows, DEFAULT_COLUMNS, out)
         print(f"{len(rows)} of {service.count(query)} matching orders "
               f"({service.total()} cached)", file=sys.stderr)
     return 0
-
-
-def _neutral(text: str) -> str:
-    if text and text[0] in "=+-@\t\r":
-        try:
-            Decimal(text)
-            return text
-        except ArithmeticError:
-            return "'" + text
-    return text
 
 
 def cmd_show(args: argparse.Namespace, ctx: AppContext) -> int:

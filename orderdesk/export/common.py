@@ -86,10 +86,6 @@ def report(progress: Progress | None, done: int, total: int) -> None:
 
 # -- values ------------------------------------------------------------------------------
 
-#: First characters that make a spreadsheet read a cell as a formula (or that
-#: Excel strips before doing so). OWASP "CSV injection".
-
-
 def neutralise(text: str) -> str:
     """Text a spreadsheet will show as text: a leading ``'`` before a formula start.
 

@@ -136,3 +136,23 @@ def test_export_csv_and_pdf_from_the_cli(server: DemoServer, tmp_path: Path,
                        str(tmp_path / "x.csv"), "--data-dir", data)
     assert code == 1 and "unknown column 'colour'" in err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_orders_csv_neutralises_text_but_not_numbers(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import sys as _sys
+
+    _sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from factories import shop_order
+
+    from orderdesk.models import Customer
+    from orderdesk.services.context import AppContext
+
+    ctx = AppContext.open(tmp_path / "d")
+    ctx.store.add_connection("staff", "shop-staff", "http://x")
+    ctx.store.upsert_page("staff", [shop_order("1", customer=Customer(full_name="=HYPERLINK(1)"))])
+    ctx.close()
+    code, out, _ = run(capsys, "orders", "--format", "csv", "--data-dir", str(tmp_path / "d"))
+    header, row = list(__import__("csv").reader(out.splitlines()))[:2]
+    cells = dict(zip(header, row, strict=True))
+    assert code == 0 and cells["customer"] == "'=HYPERLINK(1)" and cells["total"] == "33.49"
