@@ -174,8 +174,7 @@ def cmd_connection_add(args: argparse.Namespace, ctx: AppContext) -> int:
         if not secret:
             raise DataError("No token was given on standard input.")
     config = ConnectionConfig(
-        name=args.name, kind=ConnectionKind(args.kind) if args.kind in
-        {k.value for k in ConnectionKind} else args.kind, base_url=args.url,
+        name=args.name, kind=ConnectionKind(args.kind), base_url=args.url,
         display_name=args.display_name or "", currency=(args.currency or "").upper(),
         auth=args.auth or "", username=args.username or "", token_env=args.token_env or "",
         page_size=args.page_size)

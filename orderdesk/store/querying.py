@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -119,8 +120,6 @@ def where_clauses(query: OrderQuery, connection_ids: Mapping[str, int],
 
 def _bound(value: Any, rounding: str) -> int:
     """A bound at storage scale; bounds finer than the scale round inward."""
-    from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-
     quant = Decimal("0.0001")
     mode = ROUND_CEILING if rounding == "ceil" else ROUND_FLOOR
     return to_storage_units(Decimal(value).quantize(quant, rounding=mode), field="total")
