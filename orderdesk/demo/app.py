@@ -39,7 +39,14 @@ from orderdesk.demo.constants import (
 )
 from orderdesk.demo.dataset import Dataset
 from orderdesk.demo.generator import ECOMMERCE_STATUS
-from orderdesk.demo.query import FieldErrors, SqlQuery, build, parse_int, parse_pagination
+from orderdesk.demo.query import (
+    FieldErrors,
+    SqlQuery,
+    build,
+    parse_int,
+    parse_pagination,
+    parse_when,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -65,6 +72,9 @@ _HTML_503: Final = (b"<html>\r\n<head><title>503 Service Temporarily Unavailable
                     b"</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 
 log = logging.getLogger(__name__)
+
+#: query parameters a keyset page of the staff list may carry (see ``keyset_listing``)
+_KEYSET_PARAMS: Final = frozenset({"limit", "offset", "ordering", "updated_from", "updated_to"})
 
 
 def json_response(data: object, status: int = 200,
@@ -291,17 +301,61 @@ def create_app(dataset: Dataset, faults: Faults, config: DemoConfig | None = Non
         return json_response({"count": count, "next": nxt, "previous": prev,
                               "results": [render(r) for r in rows]})
 
+    def page_response(request: Request, count: int, q: SqlQuery,
+                      results: list[bytes]) -> Response:
+        """The envelope around orders already rendered to JSON bytes."""
+        nxt, prev = _page_links(request, count, q.limit, q.offset)
+        body = b"".join((b'{"count":', str(count).encode(), b',"next":', orjson.dumps(nxt),
+                         b',"previous":', orjson.dumps(prev), b',"results":[',
+                         b",".join(results), b"]}"))
+        return Response(body, media_type="application/json")
+
+    def render_staff(row: Any) -> bytes:
+        return orjson.dumps(renderer.staff(row))
+
+    def render_customer(row: Any) -> bytes:
+        return orjson.dumps(renderer.shop_customer(row))
+
+    def cached_listing(request: Request, q: SqlQuery, scope: list[tuple[str, object]],
+                       endpoint: str, render: Callable[[Any], bytes]) -> Response:
+        count = dataset.count(q, scope)
+        rows = dataset.page(q, scope) if q.offset < count else []
+        return page_response(request, count, q, dataset.render_rows(endpoint, rows, render))
+
+    def keyset_listing(request: Request, p: dict[str, str], q: SqlQuery) -> Response | None:
+        """``ordering=updated_at`` with at most an ``updated_from``/``updated_to`` window
+        (what a sync asks for, page after page): the page is found by ``bisect`` on the
+        orders pre-sorted by (updated_at, id), its orders' JSON rendered once. ``None``:
+        not such a query (SQL answers it)."""
+        if p.get("ordering", "").strip() != "updated_at" or not set(p) <= _KEYSET_PARAMS:
+            return None
+        lo = parse_when(p["updated_from"], end=False) if p.get("updated_from") else None
+        hi = parse_when(p["updated_to"], end=True) if p.get("updated_to") else None
+        span = dataset.updated_range(lo, hi)
+        index = dataset.updated_order()
+        if span is None or index is None:
+            return None
+        start, end = span
+        count = end - start
+        first = start + q.offset
+        ids = index[1][first:min(end, first + q.limit)] if q.offset < count else []
+        return page_response(request, count, q, dataset.rendered("staff", ids, render_staff))
+
     async def staff_orders(request: Request) -> Response:
         role, error = shop_auth(request)
         if error is not None:
             return error
         if role != "staff":
             return detail(NO_PERMISSION, 403)
+        p = params(request)
         try:
-            q = build(params(request), staff=True)
+            q = build(p, staff=True)
         except FieldErrors as exc:
             return json_response(exc.errors, 400)
-        return listing(request, q, [], renderer.staff)
+        fast = keyset_listing(request, p, q)
+        if fast is not None:
+            return fast
+        return cached_listing(request, q, [], "staff", render_staff)
 
     async def staff_order(request: Request) -> Response:
         role, error = shop_auth(request)
@@ -329,8 +383,8 @@ def create_app(dataset: Dataset, faults: Faults, config: DemoConfig | None = Non
             q = build(params(request), staff=False)
         except FieldErrors as exc:
             return json_response(exc.errors, 400)
-        return listing(request, q, [("o.customer_id = ?", DEMO_CUSTOMER_ID)],
-                       renderer.shop_customer)
+        return cached_listing(request, q, [("o.customer_id = ?", DEMO_CUSTOMER_ID)],
+                              "shop_customer", render_customer)
 
     async def customer_order(request: Request) -> Response:
         role, error = shop_auth(request)

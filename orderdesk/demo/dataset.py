@@ -15,8 +15,9 @@ import os
 import random
 import sqlite3
 import tempfile
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -33,6 +34,8 @@ from orderdesk.demo.generator import (
 from orderdesk.demo.query import SqlQuery
 
 MEMORY_LIMIT: Final = 50_000
+#: Rendered order documents kept per endpoint (bytes; ~1.3 KB each for the staff one).
+RENDER_CACHE: Final = 300_000
 #: Use worker processes (fork) for the generation of shops at least this big.
 PARALLEL_LIMIT: Final = 200_000
 
@@ -94,6 +97,10 @@ class Dataset:
         self.mutation_round = 0
         self._private: Path | None = None
         self._counts: OrderedDict[tuple[str, tuple[object, ...]], int] = OrderedDict()
+        #: (updated_at, id) of every order in ``ordering=updated_at`` order, built on demand
+        self._by_updated: tuple[list[int], list[int]] | None = None
+        #: id → rendered JSON bytes, per endpoint (cleared by :meth:`mutate`)
+        self._rendered: dict[str, dict[int, bytes]] = {}
         self.generated = False
         if data_file is None and orders <= MEMORY_LIMIT:
             self.path: Path | None = None
@@ -227,6 +234,60 @@ class Dataset:
                 extra_a.append(arg)
         return " AND ".join(extra_w + where) or "1", extra_a + args
 
+    def updated_order(self) -> tuple[list[int], list[int]] | None:
+        """(updated_at, id) of every order sorted as ``ordering=updated_at`` sorts them, as
+        two parallel lists, for keyset pages found with ``bisect``; ``None`` when an order
+        has no ``updated_at`` (then only SQL knows where NULLs go)."""
+        if self._by_updated is None:
+            rows = self.conn.execute(
+                "SELECT updated_at, id FROM orders ORDER BY updated_at, id").fetchall()
+            if rows and rows[0][0] is None:
+                return None
+            self._by_updated = ([int(u) for u, _ in rows], [int(i) for _, i in rows])
+        return self._by_updated
+
+    def updated_range(self, lo: int | None, hi: int | None) -> tuple[int, int] | None:
+        """Positions ``[start, end)`` in :meth:`updated_order` of the orders with
+        ``lo <= updated_at <= hi`` (either bound may be absent)."""
+        index = self.updated_order()
+        if index is None:
+            return None
+        keys = index[0]
+        start = 0 if lo is None else bisect_left(keys, lo)
+        end = len(keys) if hi is None else bisect_right(keys, hi)
+        return start, max(start, end)
+
+    def rendered(self, endpoint: str, ids: list[int],
+                 render: Callable[[Row], bytes]) -> list[bytes]:
+        """The JSON bytes of each of ``ids`` as ``endpoint`` serves it, rendered once per
+        order (and again after a mutation)."""
+        cache = self._rendered.setdefault(endpoint, {})
+        missing = [i for i in ids if i not in cache]
+        if missing:
+            if len(cache) + len(missing) > RENDER_CACHE:
+                cache.clear()
+            for start in range(0, len(missing), 500):
+                chunk = missing[start:start + 500]
+                for row in self.conn.execute(
+                        f"SELECT {_SELECT} FROM orders o WHERE o.id IN "
+                        f"({','.join('?' * len(chunk))})", chunk):
+                    cache[row[0]] = render(row)
+        return [cache[i] for i in ids if i in cache]
+
+    def render_rows(self, endpoint: str, rows: list[Row],
+                    render: Callable[[Row], bytes]) -> list[bytes]:
+        """As :meth:`rendered`, for rows already read."""
+        cache = self._rendered.setdefault(endpoint, {})
+        if len(cache) + len(rows) > RENDER_CACHE:
+            cache.clear()
+        out = []
+        for row in rows:
+            data = cache.get(row[0])
+            if data is None:
+                data = cache[row[0]] = render(row)
+            out.append(data)
+        return out
+
     def get(self, oid: int) -> Row | None:
         row: Row | None = self.conn.execute(
             f"SELECT {_SELECT} FROM orders o WHERE o.id = ?", (oid,)).fetchone()
@@ -327,6 +388,8 @@ class Dataset:
         conn.execute("UPDATE meta SET v = ? WHERE k = 'next_id'", (str(next_id),))
         conn.commit()
         self._counts.clear()
+        self._by_updated = None
+        self._rendered.clear()
         return {"created": created, "updated": updated, "deleted": deleted,
                 "hard_deleted": hard, "soft_deleted": soft, "round": rnd}
 
