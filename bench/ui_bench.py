@@ -169,8 +169,9 @@ class Bench:
         assert w is not None
         if w.model.rowCount() == 0:
             return True
-        order_id = w.model.id_at(max(0, w.table.rowAt(0)))
-        return w.model._cache.get(order_id) is not None
+        # without reading anything itself: only what painting has read counts
+        order_id = w.model.id_at(max(0, w.table.rowAt(0)), fetch=False)
+        return order_id is not None and w.model._cache.get(order_id) is not None
 
     def wait_painted(self) -> None:
         """Until Qt has painted the table (its own pending update, as a user sees it)

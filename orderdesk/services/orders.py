@@ -36,8 +36,22 @@ class OrderService:
     def __init__(self, store: OrderStore) -> None:
         self.store = store
 
-    def ids(self, query: OrderQuery, *, limit: int | None = None) -> array[int]:
-        return self.store.ids(query, limit=limit)
+    def ids(self, query: OrderQuery, *, limit: int | None = None,
+            offset: int = 0) -> array[int]:
+        """Ids in ``query``'s order; with ``limit``/``offset`` one window of it."""
+        return self.store.ids(query, limit=limit, offset=offset)
+
+    def match_count(self, query: OrderQuery) -> int:
+        """How many orders ``query`` matches (one figure; cheaper than ``counts``)."""
+        return self.store.match_count(replace(query, sort=()))
+
+    def ordered_by_index(self, query: OrderQuery) -> bool:
+        """Any window of ``query``'s order is cheap to read (an index gives the order)."""
+        return self.store.ordered_by_index(query)
+
+    def positions(self, query: OrderQuery, ids: Sequence[int]) -> dict[int, int]:
+        """Row numbers of a few ids in ``query``'s order (ids not matching are left out)."""
+        return self.store.positions(query, ids)
 
     def rows(self, ids: Sequence[int]) -> list[OrderRow]:
         return self.store.rows(ids)

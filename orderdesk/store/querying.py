@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -59,9 +60,14 @@ def _fts_match(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _text_clause(term: str, dialect: str, index: int) -> ColumnElement[bool]:
+def _text_clause(term: str, dialect: str, index: int, *,
+                 drive_by_sort: bool = False) -> ColumnElement[bool]:
     """One search term; ``index`` keeps each term's bound parameter apart (two text
-    clauses with the same parameter name would share one value)."""
+    clauses with the same parameter name would share one value).
+
+    ``drive_by_sort``: test each order met along the sort index against the match
+    set (``id + 0`` keeps SQLite from looking the matches up by rowid and sorting
+    them all), which reads far fewer rows for a first page when a term is common."""
     name = f"term{index}"
     if dialect == "sqlite":
         if len(term) >= 3:
@@ -71,12 +77,13 @@ def _text_clause(term: str, dialect: str, index: int) -> ColumnElement[bool]:
             # Too short for trigrams: scan the (folded) FTS text itself.
             sub = text(f"SELECT rowid FROM orders_fts WHERE instr(body, :{name}) > 0"
                        ).bindparams(**{name: term})
-        return o.id.in_(sub.columns(column("rowid", Integer)))
+        target: Any = o.id + 0 if drive_by_sort else o.id
+        return target.in_(sub.columns(column("rowid", Integer)))  # type: ignore[no-any-return]
     raise NotImplementedError(f"free-text search on {dialect}")  # pragma: no cover
 
 
 def where_clauses(query: OrderQuery, connection_ids: Mapping[str, int],
-                  dialect: str) -> list[ColumnElement[bool]]:
+                  dialect: str, *, drive_by_sort: bool = False) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     if query.connections:
         ids = [connection_ids[n] for n in query.connections if n in connection_ids]
@@ -88,7 +95,7 @@ def where_clauses(query: OrderQuery, connection_ids: Mapping[str, int],
     if not query.include_deleted:
         clauses.append(o.category != str(StatusCategory.DELETED))
     for index, term in enumerate(search_terms(query.text)):
-        clauses.append(_text_clause(term, dialect, index))
+        clauses.append(_text_clause(term, dialect, index, drive_by_sort=drive_by_sort))
     if query.numbers:
         clauses.append(or_(o.number.in_(query.numbers), o.remote_id.in_(query.numbers)))
     if query.created_from is not None:
@@ -125,14 +132,10 @@ def _bound(value: Any, rounding: str) -> int:
     return to_storage_units(Decimal(value).quantize(quant, rounding=mode), field="total")
 
 
-def order_by(query: OrderQuery, connection_ids: Mapping[str, int],
-             dialect: str) -> list[UnaryExpression[Any]]:
-    """Sort keys, then the internal id in the first key's direction as the tie-breaker.
-
-    NULLs sort first ascending and last descending (SQLite's default, made explicit
-    so that other databases agree).
-    """
-    terms: list[UnaryExpression[Any]] = []
+def sort_expressions(query: OrderQuery, connection_ids: Mapping[str, int]
+                     ) -> list[tuple[Any, bool]]:
+    """(expression, descending) of every sort key, the id tie-breaker last."""
+    out: list[tuple[Any, bool]] = []
     for key in query.sort:
         if key.field is SortField.CONNECTION:
             ranked = sorted(connection_ids)
@@ -141,20 +144,73 @@ def order_by(query: OrderQuery, connection_ids: Mapping[str, int],
                 value=o.connection_id, else_=len(ranked))
         else:
             sort_col = SORT_COLUMNS[key.field]
-        if dialect == "sqlite":  # the default; spelling it out would defeat the indexes
-            terms.append(sort_col.desc() if key.descending else sort_col.asc())
-        else:
-            terms.append(sort_col.desc().nulls_last() if key.descending
-                         else sort_col.asc().nulls_first())
+        out.append((sort_col, key.descending))
     first_desc = bool(query.sort) and query.sort[0].descending
-    terms.append(o.id.desc() if first_desc else o.id.asc())
+    out.append((o.id, first_desc))
+    return out
+
+
+def order_by(query: OrderQuery, connection_ids: Mapping[str, int],
+             dialect: str) -> list[UnaryExpression[Any]]:
+    """Sort keys, then the internal id in the first key's direction as the tie-breaker.
+
+    NULLs sort first ascending and last descending (SQLite's default, made explicit
+    so that other databases agree).
+    """
+    terms: list[UnaryExpression[Any]] = []
+    for sort_col, descending in sort_expressions(query, connection_ids):
+        if dialect == "sqlite":  # the default; spelling it out would defeat the indexes
+            terms.append(sort_col.desc() if descending else sort_col.asc())
+        else:
+            terms.append(sort_col.desc().nulls_last() if descending
+                         else sort_col.asc().nulls_first())
     return terms
 
 
 def ids_select(query: OrderQuery, connection_ids: Mapping[str, int],
-               dialect: str) -> Select[Any]:
-    stmt = select(o.id).where(and_(True, *where_clauses(query, connection_ids, dialect)))
+               dialect: str, *, drive_by_sort: bool = False) -> Select[Any]:
+    stmt = select(o.id).where(and_(True, *where_clauses(
+        query, connection_ids, dialect, drive_by_sort=drive_by_sort)))
     return stmt.order_by(*order_by(query, connection_ids, dialect))
+
+
+def count_select(query: OrderQuery, connection_ids: Mapping[str, int],
+                 dialect: str) -> Select[Any]:
+    """How many orders match ``query`` (one figure; an index-only count where one fits)."""
+    clauses = where_clauses(query, connection_ids, dialect)
+    return select(func.count()).select_from(o.id.table).where(and_(True, *clauses))
+
+
+def is_text_only(query: OrderQuery) -> bool:
+    """Only a free-text search (every term long enough for the trigram index)."""
+    terms = search_terms(query.text)
+    return (bool(terms) and all(len(t) >= 3 for t in terms)
+            and replace(query, text="", sort=()) == OrderQuery(sort=()))
+
+
+def fts_query(query: OrderQuery) -> str:
+    """The FTS5 MATCH expression of every term (FTS5 joins phrases with AND)."""
+    return " ".join(_fts_match(t) for t in search_terms(query.text))
+
+
+def before_clause(query: OrderQuery, connection_ids: Mapping[str, int],
+                  values: Sequence[Any]) -> ColumnElement[bool]:
+    """Orders that come before the one whose sort values (``sort_expressions`` order,
+    id last) are ``values``: its row number is the count of these. NULLs sort first
+    ascending and last descending, as in ``order_by``."""
+    keys = sort_expressions(query, connection_ids)
+    alternatives: list[ColumnElement[bool]] = []
+    equal: list[ColumnElement[bool]] = []
+    for (expr, desc), value in zip(keys, values, strict=True):
+        if value is None:
+            before = expr.is_not(None) if desc else false()
+            same = expr.is_(None)
+        else:
+            before = expr > value if desc else or_(expr.is_(None), expr < value)
+            same = expr == value
+        alternatives.append(and_(True, *equal, before))
+        equal.append(same)
+    return or_(*alternatives)
 
 
 def counts_select(query: OrderQuery, connection_ids: Mapping[str, int],

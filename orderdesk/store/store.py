@@ -8,17 +8,29 @@ from array import array
 from collections import namedtuple
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from orderdesk.models.entities import Order
 from orderdesk.models.errors import DataError, StoreError
-from orderdesk.models.query import OrderQuery
+from orderdesk.models.query import OrderQuery, search_terms
 from orderdesk.models.rows import ChangeSet, OrderRow, StoredConnection, SyncLogEntry
 from orderdesk.models.status import StatusCategory
 from orderdesk.store import querying
@@ -43,6 +55,8 @@ from orderdesk.store.schema import (
 CACHE_FILE = "orders.sqlite3"
 _CHUNK = 500  # bound parameters per IN (...) list
 _FETCH = 65536  # ids per fetchmany
+#: Walk the sort index for a search's window when 1 order in this many (or more) matches.
+_DRIVE_RATIO = 100
 
 
 def _now() -> datetime:
@@ -100,6 +114,8 @@ class OrderStore:
         self.dialect = self.engine.dialect.name
         self._names: dict[int, str] = {}
         self._lock = threading.Lock()
+        self._fts_counts: dict[str, int] = {}  # MATCH expression -> orders (a hint)
+        self._plans: dict[str, bool] = {}  # ids statement -> read off one index
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> OrderStore:
@@ -402,11 +418,17 @@ class OrderStore:
         return None if value is None else from_micros(value)
 
     # reading ----------------------------------------------------------------------
-    def ids(self, query: OrderQuery, *, limit: int | None = None) -> array[int]:
-        """Internal ids of the orders matching ``query``, in its sort order."""
-        stmt = querying.ids_select(query, self._connection_ids(), self.dialect)
+    def ids(self, query: OrderQuery, *, limit: int | None = None,
+            offset: int = 0) -> array[int]:
+        """Internal ids of the orders matching ``query``, in its sort order; with
+        ``limit``/``offset``, one window of that order."""
+        drive = limit is not None and self._drive_by_sort(query)
+        stmt = querying.ids_select(query, self._connection_ids(), self.dialect,
+                                   drive_by_sort=drive)
         if limit is not None:
             stmt = stmt.limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
         out: array[int] = array("q")
         with self._read() as conn:
             result = conn.execute(stmt)
@@ -418,6 +440,91 @@ class OrderStore:
                     out.extend(chain.from_iterable(rows))
             finally:
                 result.close()
+        return out
+
+    def match_count(self, query: OrderQuery) -> int:
+        """How many orders match ``query`` (one figure, not per status). A search and
+        nothing else is counted by the full-text index alone (every order has one
+        FTS row), without reading the matching orders."""
+        if self.dialect == "sqlite" and querying.is_text_only(query):
+            return self._fts_count(querying.fts_query(query))
+        stmt = querying.count_select(query, self._connection_ids(), self.dialect)
+        with self._read() as conn:
+            return int(conn.execute(stmt).scalar() or 0)
+
+    def _fts_count(self, match: str) -> int:
+        with self._read() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT count(*) FROM orders_fts WHERE orders_fts MATCH ?", (match,)).scalar()
+        n = int(found or 0)
+        with self._lock:
+            self._fts_counts[match] = n
+            while len(self._fts_counts) > 64:
+                self._fts_counts.pop(next(iter(self._fts_counts)))
+        return n
+
+    def _drive_by_sort(self, query: OrderQuery) -> bool:
+        """For one window of a search: walk the sort index and test each order against
+        the match set (cheap when matches are common), rather than sort every match
+        (cheap when they are rare). SQLite alone cannot tell which: it does not know
+        how many orders a term matches, so ask the full-text index (a count there is
+        5-50 ms at a million orders; remembered, as the choice only affects speed)."""
+        if self.dialect != "sqlite":
+            return False
+        terms = search_terms(query.text)
+        if not terms or any(len(t) < 3 for t in terms):
+            return False
+        match = querying.fts_query(replace(query, text=" ".join(terms)))
+        with self._lock:
+            n = self._fts_counts.get(match)
+        if n is None:
+            n = self._fts_count(match)
+        return n * _DRIVE_RATIO >= self.total_orders()
+
+    def ordered_by_index(self, query: OrderQuery) -> bool:
+        """Whether any window of ``query``'s order (``ids(limit=, offset=)``) is read
+        straight off one index: no sort of the matches, no lookup of each row (a deep
+        OFFSET then costs milliseconds). When not, a caller should read all ids once."""
+        if self.dialect != "sqlite":
+            return False
+        stmt = querying.ids_select(query, self._connection_ids(), self.dialect)
+        key = str(stmt)
+        with self._lock:
+            known = self._plans.get(key)
+        if known is not None:
+            return known
+        try:
+            sql = str(stmt.compile(dialect=self.engine.dialect,
+                                   compile_kwargs={"literal_binds": True}))
+        except (SQLAlchemyError, NotImplementedError, TypeError):
+            return False
+        with self._read() as conn:
+            plan = [str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+        indexed = bool(plan) and all(
+            line.startswith(("SCAN orders USING COVERING INDEX",
+                             "SEARCH orders USING COVERING INDEX"))
+            and "TEMP B-TREE" not in line for line in plan)
+        with self._lock:
+            self._plans[key] = indexed
+        return indexed
+
+    def positions(self, query: OrderQuery, ids: Iterable[int]) -> dict[int, int]:
+        """Row number (0-based) of each id in ``query``'s order; ids that do not
+        match ``query`` are left out. One count per id: for a few ids."""
+        cids = self._connection_ids()
+        keys = [expr for expr, _ in querying.sort_expressions(query, cids)]
+        where = querying.where_clauses(query, cids, self.dialect)
+        out: dict[int, int] = {}
+        with self._read() as conn:
+            for order_id in ids:
+                values = conn.execute(select(*keys).where(
+                    and_(orders.c.id == order_id, *where))).first()
+                if values is None:
+                    continue
+                before = querying.before_clause(query, cids, tuple(values))
+                n = conn.execute(select(func.count()).select_from(orders)
+                                 .where(and_(before, *where))).scalar()
+                out[order_id] = int(n or 0)
         return out
 
     def count(self, query: OrderQuery) -> int:

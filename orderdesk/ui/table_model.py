@@ -1,10 +1,14 @@
-"""``OrderTableModel``: the ids of the current query, rows read in pages on demand.
+"""``OrderTableModel``: the current query's rows, read by windows on demand.
 
-The model never holds all orders. It keeps the ordered internal ids of the current
-query in an ``array('q')`` and an LRU cache of rows read 200 at a time when the view
-asks for them. Filtering and sorting are queries on the cache run off the GUI
-thread; the result replaces the ids in one reset (or, when only more rows arrive
-for the same query, one insert). ``flags()`` and ``rowCount()`` never touch the store.
+The model never holds all orders, and does not need all ids either. Its row count
+comes from a count; the ids of a window of 200 rows come from the store
+(``ORDER BY <keys>, id LIMIT 200 OFFSET k``), and so do their rows, when the view
+first asks for them. When an index gives the query's order (the store says so), any
+window costs milliseconds, however deep. When it does not (a search, a multi-key
+sort, a rare tab + column combination), the first window is painted at once and all
+ids are read in the background, once; until they arrive, unread rows show as
+placeholders. Filtering and sorting are queries run off the GUI thread; the result
+replaces the rows in one reset. ``flags()`` and ``rowCount()`` never touch the store.
 """
 
 from __future__ import annotations
@@ -71,15 +75,19 @@ def default_descending(col: OrderColumn) -> bool:
 class OrderTableModel(QAbstractTableModel):
     PAGE_SIZE = 200
     MAX_CACHED_ROWS = 20 * PAGE_SIZE
+    #: Id windows kept (PAGE_SIZE ids each) when the model does not hold all ids.
+    MAX_WINDOWS = 64
     #: Look up this many ids by scanning the id array before building the id → row dict.
     SCAN_LOOKUPS = 16
+    #: Ids ``rows_of`` places by a count query each when they are not in memory.
+    MAX_POSITION_QUERIES = 16
 
     loadingChanged = Signal(bool)
     #: QueryCounts, whenever counts for the current query are known
     countsChanged = Signal(object)
-    #: the ids were replaced (after a query); the view may restore its selection
+    #: the rows were replaced (after a query); the view may restore its selection
     idsReplaced = Signal()
-    #: every id of the current query is loaded
+    #: the current query is complete: row count known, every row reachable, counts in
     loaded = Signal()
     #: an OrderdeskError (or other exception) from a background query
     loadFailed = Signal(object)
@@ -90,13 +98,20 @@ class OrderTableModel(QAbstractTableModel):
         self.service = service
         self.columns: tuple[OrderColumn, ...] = COLUMNS
         self.runner = runner or TaskRunner(self, threads=2)
-        self._ids: array[int] = array("q")
+        self._count = 0  #: rows shown
+        self._all: array[int] | None = None  #: every id, when held (see module doc)
+        self._windows: OrderedDict[int, array[int]] = OrderedDict()  #: window → ids
+        self._windowed = False  #: windows are read on demand (an index gives the order)
+        self._stale = False  #: a sync changed the cache; the refresh is not shown yet
         self._index: dict[int, int] | None = None
         self._scans = 0
         self._cache: OrderedDict[int, OrderRow | None] = OrderedDict()
         self._query = OrderQuery()
         self._generation = 0
         self._loading = False
+        self._shown = False  #: the first window of the current query is in the model
+        self._pending_count: int | None = None  #: the row count, once known
+        self._first: tuple[array[int], bool] | None = None  #: first window, until shown
         self._complete = False
         self.utc = False
         self.counts: QueryCounts | None = None
@@ -120,51 +135,64 @@ class OrderTableModel(QAbstractTableModel):
 
     @property
     def is_complete(self) -> bool:
-        """Every id of the current query is in the model."""
+        """The row count is exact and every row can be read: windows by index, or
+        every id in the model."""
         return self._complete
 
     def set_query(self, query: OrderQuery) -> None:
-        """Run ``query`` in the background: first page at once, then all ids."""
+        """Run ``query`` in the background: first window and count, then (only when no
+        index gives its order) all ids."""
         changed_sort = query.sort != self._query.sort
         self._query = query
         if changed_sort:
             self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
-        self._start(first_page=True)
+        self._start()
 
     def refresh(self) -> None:
-        """Re-run the current query (after a sync) and swap the ids in one go."""
+        """Re-run the current query (after a sync): positions may have shifted, so every
+        id window read before is dropped when the new first window arrives."""
         self._counted = None
-        self._start(first_page=not self._ids)
+        self._start()
 
     def set_sort(self, keys: Sequence[SortKey]) -> None:
         self.set_query(replace(self._query, sort=tuple(keys)))
 
-    def _start(self, *, first_page: bool) -> None:
+    def _start(self) -> None:
         self._generation += 1
         generation = self._generation
         query = self._query
         service = self.service
         page = self.PAGE_SIZE
         self._complete = False
+        self._shown = False
+        self._pending_count = None
+        self._first = None
         self._set_loading(True)
-        if first_page:
-            # Only the first page: painted before the counts and the other ids are read.
-            def first() -> tuple[array[int], list[OrderRow]]:
-                ids = service.ids(query, limit=page)
-                return ids, service.rows(ids)
-
-            self.runner.submit("first", first,
-                               lambda r: self._on_first(generation, *r), self._on_error)
 
         # Counts per status (what the tabs show) depend neither on the sort nor on the
-        # status chosen: a re-sort or another tab reuses them. Otherwise they are read
-        # on the second worker, alongside the ids (SQLite runs without the GIL).
+        # status chosen: a re-sort or another tab reuses them, and so does the row count.
         filters = replace(query, categories=(), statuses=(), sort=())
+        known: int | None = None
         if self._counted and self._counted[0] == filters:
             self._fresh = (self._counted[1], self._counted[2])
+            if not query.statuses:
+                known = matched_from(self._counted[1], query)
         else:
             self._fresh = None
 
+        def first() -> tuple[array[int], list[OrderRow], bool]:
+            ids = service.ids(query, limit=page)
+            windowed = len(ids) == page and service.ordered_by_index(query)
+            return ids, service.rows(ids), windowed
+
+        self.runner.submit("first", first,
+                           lambda r: self._on_first(generation, *r), self._on_error)
+        if known is not None:
+            self._pending_count = known
+        else:  # alongside the first window, on the other worker
+            self.runner.submit("count", lambda: service.match_count(query),
+                               lambda n: self._on_count(generation, n), self._on_error)
+        if self._fresh is None:
             def counts() -> tuple[dict[StatusCategory, int], int]:
                 return service.counts(query), service.total()
 
@@ -172,8 +200,74 @@ class OrderTableModel(QAbstractTableModel):
                                lambda r: self._on_counts(generation, filters, *r),
                                self._on_error)
 
-        self.runner.submit("all", lambda: service.ids(query),
-                           lambda ids: self._on_all(generation, ids), self._on_error)
+    def _on_first(self, generation: int, ids: array[int], rows: list[OrderRow],
+                  windowed: bool) -> None:
+        if generation != self._generation:
+            return
+        for row in rows:
+            self._remember(row.id, row)
+        if len(ids) < self.PAGE_SIZE:
+            self._pending_count = len(ids)  # the whole result is this window
+        self._first = (ids, windowed)
+        self._show()
+
+    def _on_count(self, generation: int, count: int) -> None:
+        if generation != self._generation or self._pending_count is not None:
+            return
+        self._pending_count = count
+        self._show()
+
+    def _show(self) -> None:
+        """Once the first window and the row count are in: one reset to both (the
+        count is read alongside the first window, so that the scroll bar and a row
+        restored after a refresh do not jump)."""
+        if self._first is None or self._pending_count is None:
+            return
+        (ids, windowed), self._first = self._first, None
+        count = self._pending_count
+        generation = self._generation
+        self.beginResetModel()
+        self._count = count
+        self._windows.clear()
+        self._windows[0] = ids
+        self._all = ids if len(ids) >= count else None
+        self._windowed = windowed
+        self._index = None
+        self._scans = 0
+        self._shown = True
+        self._stale = False
+        self.endResetModel()
+        self.idsReplaced.emit()
+        if not windowed and self._all is None:
+            service, query = self.service, self._query
+            self.runner.submit("all", lambda: service.ids(query),
+                               lambda r: self._on_all(generation, r), self._on_error)
+        self._check_complete()
+
+    def _resize(self, count: int) -> None:
+        if count > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, count - 1)
+            self._count = count
+            self.endInsertRows()
+        elif count < self._count:
+            self.beginRemoveRows(QModelIndex(), count, self._count - 1)
+            self._count = count
+            self.endRemoveRows()
+
+    def _on_all(self, generation: int, ids: array[int]) -> None:
+        if generation != self._generation:
+            return
+        self._all = ids
+        self._index = None
+        self._scans = 0
+        self._resize(len(ids))
+        # Windows read meanwhile were read from the same query; the list is the truth.
+        self._windows.clear()
+        if self._count:
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(self._count - 1, len(self.columns) - 1))
+        self._pending_count = len(ids)
+        self._check_complete()
 
     def _on_counts(self, generation: int, filters: OrderQuery,
                    per: dict[StatusCategory, int], total: int) -> None:
@@ -181,49 +275,20 @@ class OrderTableModel(QAbstractTableModel):
             return
         self._counted = (filters, per, total)
         self._fresh = (per, total)
-        self._finish()
+        self._check_complete()
 
-    def _finish(self) -> None:
-        """Once both the ids and the counts of the current query are in."""
-        if not self._complete or self._fresh is None or not self._loading:
+    def _check_complete(self) -> None:
+        if not self._shown or self._pending_count is None:
+            return
+        if not self._windowed and self._all is None:
+            return
+        self._complete = True
+        if self._fresh is None or not self._loading:
             return
         per, total = self._fresh
-        self._set_counts(QueryCounts(per, len(self._ids), total))
+        self._set_counts(QueryCounts(per, self._count, total))
         self._set_loading(False)
         self.loaded.emit()
-
-    def _on_first(self, generation: int, ids: array[int], rows: list[OrderRow]) -> None:
-        if generation != self._generation or self._complete:
-            return
-        self.beginResetModel()
-        self._ids = ids
-        self._index = None
-        self._scans = 0
-        self._complete = False
-        for row in rows:
-            self._remember(row.id, row)
-        self.endResetModel()
-        self.idsReplaced.emit()
-
-    def _on_all(self, generation: int, ids: array[int]) -> None:
-        if generation != self._generation:
-            return
-        shown = len(self._ids)
-        if shown and len(ids) >= shown and ids[:shown] == self._ids:
-            if len(ids) > shown:  # the same query, more rows: keep scroll and selection
-                self.beginInsertRows(QModelIndex(), shown, len(ids) - 1)
-                self._ids = ids
-                self._index = None
-                self.endInsertRows()
-        else:
-            self.beginResetModel()
-            self._ids = ids
-            self._index = None
-            self._scans = 0
-            self.endResetModel()
-            self.idsReplaced.emit()
-        self._complete = True
-        self._finish()
 
     def _on_error(self, exc: Exception) -> None:
         self._set_loading(False)
@@ -245,68 +310,160 @@ class OrderTableModel(QAbstractTableModel):
             return
         for order_id in (*changes.changed, *changes.removed):
             self._cache.pop(order_id, None)
-        if self._ids:
+        # Positions may have shifted: until the refresh is shown, read no window that
+        # is not in memory (it would mix old and new positions); placeholders instead.
+        self._stale = True
+        if self._count:
             self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(self._ids) - 1, len(self.columns) - 1))
+                                  self.index(self._count - 1, len(self.columns) - 1))
         self.refresh()
 
     def set_utc(self, utc: bool) -> None:
         self.utc = utc
-        if self._ids:
+        if self._count:
             self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(self._ids) - 1, len(self.columns) - 1),
+                                  self.index(self._count - 1, len(self.columns) - 1),
                                   [Qt.ItemDataRole.DisplayRole])
 
     # ids and rows -------------------------------------------------------------------
     @property
     def ids(self) -> array[int]:
-        return self._ids
+        """Every id of the current query, in order (read from the store when the model
+        holds only windows of them: for an export of everything, not for painting)."""
+        if self._all is not None:
+            return self._all
+        return self.ids_in_rows([(0, self._count - 1)]) if self._count else array("q")
 
-    def id_at(self, row: int) -> int | None:
-        if 0 <= row < len(self._ids):
-            return self._ids[row]
-        return None
+    def _window(self, window: int, *, fetch: bool = True) -> array[int] | None:
+        """The ids of one window of PAGE_SIZE rows."""
+        if self._all is not None:
+            start = window * self.PAGE_SIZE
+            return self._all[start:start + self.PAGE_SIZE]
+        ids = self._windows.get(window)
+        if ids is not None:
+            self._windows.move_to_end(window)
+            return ids
+        if not fetch or self._stale:
+            return None
+        try:
+            ids = self.service.ids(self._query, limit=self.PAGE_SIZE,
+                                   offset=window * self.PAGE_SIZE)
+        except OrderdeskError:
+            return None
+        self._windows[window] = ids
+        while len(self._windows) > self.MAX_WINDOWS:
+            self._windows.popitem(last=False)
+        return ids
+
+    def id_at(self, row: int, *, fetch: bool = True) -> int | None:
+        if not 0 <= row < self._count:
+            return None
+        if self._all is not None:
+            return self._all[row] if row < len(self._all) else None
+        ids = self._window(row // self.PAGE_SIZE, fetch=fetch)
+        offset = row % self.PAGE_SIZE
+        return ids[offset] if ids is not None and offset < len(ids) else None
 
     def row_of(self, order_id: int) -> int | None:
-        """Row of an id. A few lookups scan the id array (C speed); more build a dict."""
+        """Row of an id: from the ids in memory (a few lookups scan the array at C
+        speed, more build a dict), else by a count in the store."""
+        found = self._row_in_memory(order_id)
+        if found is not None or self._all is not None:
+            return found
+        try:
+            where = self.service.positions(self._query, [order_id])
+        except OrderdeskError:
+            return None
+        row = where.get(order_id)
+        return row if row is not None and row < self._count else None
+
+    def _row_in_memory(self, order_id: int) -> int | None:
+        if self._all is None:
+            for window, ids in self._windows.items():
+                try:
+                    return window * self.PAGE_SIZE + ids.index(order_id)
+                except ValueError:
+                    continue
+            return None
         if self._index is None:
             if self._scans < self.SCAN_LOOKUPS:
                 self._scans += 1
                 try:
-                    return self._ids.index(order_id)
+                    return self._all.index(order_id)
                 except ValueError:
                     return None
-            self._index = {order_id: row for row, order_id in enumerate(self._ids)}
+            self._index = {order_id: row for row, order_id in enumerate(self._all)}
         return self._index.get(order_id)
 
     def rows_of(self, ids: Iterable[int]) -> list[int]:
-        found = (self.row_of(i) for i in ids)
-        return [r for r in found if r is not None]
-
-    def ids_in_rows(self, ranges: Iterable[tuple[int, int]]) -> array[int]:
-        """Ids for inclusive row ranges (a selection), without reading any row."""
-        out: array[int] = array("q")
-        for top, bottom in ranges:
-            out.extend(self._ids[top:bottom + 1])
+        """Rows of ids (a selection to restore): those in memory, and up to
+        MAX_POSITION_QUERIES more placed by the store."""
+        out: list[int] = []
+        missing: list[int] = []
+        for order_id in ids:
+            row = self._row_in_memory(order_id)
+            if row is not None:
+                out.append(row)
+            elif self._all is None:
+                missing.append(order_id)
+        if missing:
+            try:
+                where = self.service.positions(self._query,
+                                               missing[:self.MAX_POSITION_QUERIES])
+            except OrderdeskError:
+                where = {}
+            out.extend(r for r in where.values() if r < self._count)
         return out
 
-    def order_row(self, row: int) -> OrderRow | None:
-        """The cached row, reading its page from the store when it is not cached."""
-        if not 0 <= row < len(self._ids):
+    def ids_in_rows(self, ranges: Iterable[tuple[int, int]]) -> array[int]:
+        """Ids for inclusive row ranges (a selection), without reading any row: from
+        the ids in memory, or one window query per range not in memory."""
+        out: array[int] = array("q")
+        page = self.PAGE_SIZE
+        for top, bottom in ranges:
+            top, bottom = max(0, top), min(bottom, self._count - 1)
+            if top > bottom:
+                continue
+            if self._all is not None:
+                out.extend(self._all[top:bottom + 1])
+                continue
+            windows = range(top // page, bottom // page + 1)
+            if len(windows) <= 2 * self.MAX_WINDOWS and all(
+                    w in self._windows for w in windows):
+                for w in windows:
+                    ids = self._windows[w]
+                    lo = max(top - w * page, 0)
+                    hi = min(bottom - w * page + 1, len(ids))
+                    out.extend(ids[lo:hi])
+            else:
+                out.extend(self.service.ids(self._query, limit=bottom - top + 1,
+                                            offset=top))
+        return out
+
+    def order_row(self, row: int, *, fetch: bool = True) -> OrderRow | None:
+        """The cached row, reading its window from the store when it is not cached
+        (not while all ids of an unindexed order are still being read: placeholder)."""
+        if not fetch or (not self._windowed and self._all is None):
+            fetch = False
+        order_id = self.id_at(row, fetch=fetch)
+        if order_id is None:
             return None
-        order_id = self._ids[row]
         if order_id in self._cache:
             self._cache.move_to_end(order_id)
             return self._cache[order_id]
-        self._fetch_page(row // self.PAGE_SIZE)
+        if not fetch and self._all is None:
+            return None
+        self._fetch_rows(row // self.PAGE_SIZE)
         return self._cache.get(order_id)
 
     def cached_rows(self) -> int:
         return len(self._cache)
 
-    def _fetch_page(self, page: int) -> None:
-        start = page * self.PAGE_SIZE
-        wanted = self._ids[start:start + self.PAGE_SIZE].tolist()
+    def _fetch_rows(self, window: int) -> None:
+        ids = self._window(window)
+        if ids is None:
+            return
+        wanted = [i for i in ids.tolist() if i not in self._cache]
         try:
             found = {row.id: row for row in self.service.rows(wanted)}
         except OrderdeskError:
@@ -322,7 +479,7 @@ class OrderTableModel(QAbstractTableModel):
 
     # Qt model interface -------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else self._count
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.columns)
@@ -371,10 +528,10 @@ class OrderTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         r, c = index.row(), index.column()
-        if not (0 <= r < len(self._ids) and 0 <= c < len(self.columns)):
+        if not (0 <= r < self._count and 0 <= c < len(self.columns)):
             return None
         if role == IdRole:
-            return self._ids[r]
+            return self.id_at(r)
         col = self.columns[c]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if col.type in (ColumnType.MONEY, ColumnType.INT):
@@ -391,7 +548,8 @@ class OrderTableModel(QAbstractTableModel):
             return row
         if row is None:
             if role == Qt.ItemDataRole.DisplayRole and c == 0:
-                return "(removed)" if self._ids[r] in self._cache else "…"
+                order_id = self.id_at(r, fetch=False)
+                return "(removed)" if order_id is not None and order_id in self._cache else "…"
             return None
         value = col.value(row)
         if role == ValueRole:

@@ -18,9 +18,21 @@ class FakeService:
 
     def __init__(self) -> None:
         self.row_reads = 0
+        self.id_reads = 0
 
-    def ids(self, query: OrderQuery, *, limit: int | None = None) -> array[int]:
-        return array("q", range(1, (limit or N) + 1))
+    def ids(self, query: OrderQuery, *, limit: int | None = None,
+            offset: int = 0) -> array[int]:
+        self.id_reads += 1
+        return array("q", range(offset + 1, min(N, offset + (limit or N)) + 1))
+
+    def match_count(self, query: OrderQuery) -> int:
+        return N
+
+    def ordered_by_index(self, query: OrderQuery) -> bool:
+        return True
+
+    def positions(self, query: OrderQuery, ids):
+        return {i: i - 1 for i in ids if 1 <= i <= N}
 
     def rows(self, ids):
         self.row_reads += 1
@@ -63,4 +75,6 @@ def test_select_all_on_a_large_table_stays_cheap(qtbot):
     assert model.calls["flags"] < 5_000
     assert view.selectionModel().selection().size() == 1
     assert service.row_reads <= 3  # only the visible page(s)
+    assert service.id_reads <= 3  # the model holds windows of ids, never all N
+    assert len(model._windows) <= 3 and model._all is None
     model.runner.shutdown()

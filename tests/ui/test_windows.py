@@ -1,0 +1,171 @@
+"""The table model by windows: rows at any position, selection, refresh after a sync.
+
+A small window size makes the 120 test orders span many windows, so that windows
+read by query (an index gives the order) and the all-ids path (a search or a
+multi-key sort: no index gives the order) are both exercised."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+from orderdesk.models.query import OrderQuery, SortField, SortKey
+from orderdesk.models.status import StatusCategory
+from orderdesk.services.context import AppContext
+from orderdesk.services.orders import OrderService
+from orderdesk.ui.main_window import MainWindow
+from orderdesk.ui.table_model import IdRole, OrderTableModel, RowRole
+from tests.reference import expected_ids
+from tests.ui.data import varied_order
+
+TIMEOUT = 10_000
+PAGE = 7
+
+QUERIES = {
+    "created": (OrderQuery(), True),
+    "total": (OrderQuery(sort=(SortKey(SortField.TOTAL, descending=True),)), True),
+    "customer": (OrderQuery(sort=(SortKey(SortField.CUSTOMER),)), True),
+    "status": (OrderQuery(sort=(SortKey(SortField.STATUS),)), True),
+    "tab": (OrderQuery(categories=(StatusCategory.PROCESSING,)), True),
+    "search": (OrderQuery(text="berg"), False),
+    "search sorted": (OrderQuery(text="costa", sort=(SortKey(SortField.TOTAL),)), False),
+    "two keys": (OrderQuery(sort=(SortKey(SortField.COUNTRY),
+                                  SortKey(SortField.TOTAL, descending=True))), False),
+}
+
+
+def reference(ctx: AppContext, query: OrderQuery) -> list[int]:
+    """The query's order computed in Python from the orders themselves."""
+    ids = ctx.store.ids(OrderQuery(sort=()))
+    orders = [(i, ctx.store.get(i)) for i in ids]
+    return expected_ids([(i, o) for i, o in orders if o is not None], query)
+
+
+def windowed_model(qtbot, ctx: AppContext, query: OrderQuery) -> OrderTableModel:
+    model = OrderTableModel(OrderService(ctx.store))
+    model.PAGE_SIZE = PAGE
+    model.MAX_WINDOWS = 4
+    model.MAX_CACHED_ROWS = 3 * PAGE
+    with qtbot.waitSignal(model.loaded, timeout=TIMEOUT):
+        model.set_query(query)
+    qtbot.waitUntil(lambda: model.is_complete, timeout=TIMEOUT)
+    return model
+
+
+@pytest.mark.parametrize("name", list(QUERIES))
+def test_rows_at_any_position_equal_the_reference_order(qtbot, ctx, name):
+    query, indexed = QUERIES[name]
+    expected = reference(ctx, query)
+    assert len(expected) > 2 * PAGE or not indexed
+    model = windowed_model(qtbot, ctx, query)
+    assert model.rowCount() == len(expected)
+    # an index gives the order: the model holds windows, not all ids; else all ids
+    assert (model._all is None) == (indexed and len(expected) > PAGE)
+    rows = list(range(len(expected)))
+    random.Random(name).shuffle(rows)
+    for r in rows:
+        assert model.data(model.index(r, 0), IdRole) == expected[r], r
+        row = model.data(model.index(r, 1), RowRole)
+        assert row is not None and row.id == expected[r]
+        assert len(model._windows) <= model.MAX_WINDOWS
+    assert model.ids.tolist() == expected
+    for r in rows[:10]:
+        assert model.row_of(expected[r]) == r
+    assert model.row_of(-5) is None
+    assert sorted(model.rows_of([expected[r] for r in rows[:5]])) == sorted(rows[:5])
+    assert model.ids_in_rows([(3, 17), (40, 41)]).tolist() == (
+        expected[3:18] + expected[40:42])
+    model.runner.shutdown()
+
+
+def test_windowed_model_passes_modeltester(qtbot, qtmodeltester, ctx):
+    model = windowed_model(qtbot, ctx, QUERIES["total"][0])
+    qtmodeltester.check(model)
+    model.runner.shutdown()
+
+
+def test_refresh_after_inserts_shows_every_row_once(qtbot, ctx):
+    query = QUERIES["total"][0]
+    model = windowed_model(qtbot, ctx, query)
+    for r in range(50, 70):  # windows read before the sync
+        model.data(model.index(r, 0))
+    changes = ctx.store.upsert_page("staff", [varied_order(900 + i) for i in range(9)])
+    assert len(changes.added) == 9
+    with qtbot.waitSignal(model.loaded, timeout=TIMEOUT):
+        model.apply_changes(changes)
+    qtbot.waitUntil(lambda: model.is_complete, timeout=TIMEOUT)
+    expected = reference(ctx, query)
+    assert model.rowCount() == len(expected) == 129
+    shown = [model.data(model.index(r, 0), IdRole) for r in range(model.rowCount())]
+    assert shown == expected
+    model.runner.shutdown()
+
+
+@pytest.fixture
+def small_windows(monkeypatch):
+    monkeypatch.setattr(OrderTableModel, "PAGE_SIZE", 10)
+    monkeypatch.setattr(OrderTableModel, "MAX_WINDOWS", 6)  # more than the view shows
+
+
+def open_window(qtbot, data_dir) -> tuple[MainWindow, AppContext]:
+    ctx = AppContext.open(data_dir)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.model.is_complete and not window.model.is_loading,
+                    timeout=TIMEOUT)
+    return window, ctx
+
+
+def test_selection_and_export_of_selected_rows(qtbot, data_dir, small_windows):
+    window, ctx = open_window(qtbot, data_dir)
+    try:
+        model = window.model
+        expected = reference(ctx, model.query)
+        assert model._all is None  # windows of 10 ids, 6 kept
+        selection = QItemSelection()
+        last = model.columnCount() - 1
+        for top, bottom in ((15, 34), (80, 81), (117, 119)):
+            selection.select(model.index(top, 0), model.index(bottom, last))
+        window.table.selectionModel().select(
+            selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        want = expected[15:35] + expected[80:82] + expected[117:120]
+        assert window.selected_ids() == want
+        assert window.export_context()["selected_ids"] == want
+        window.table.selectAll()
+        assert window.export_context()["selected_ids"] == expected
+    finally:
+        window.shutdown()
+        ctx.close()
+
+
+def test_current_order_and_selection_survive_a_refresh(qtbot, data_dir, small_windows):
+    window, ctx = open_window(qtbot, data_dir)
+    try:
+        model = window.model
+        expected = reference(ctx, model.query)
+        current = expected[75]
+        window.table.setCurrentIndex(model.index(75, 2))
+        with qtbot.waitSignal(window.detailShown, timeout=TIMEOUT):
+            pass
+        assert window.detail.detail is not None and window.detail.detail.id == current
+        # new orders sort before it (newest first): its row moves down
+        changes = ctx.store.upsert_page("staff", [varied_order(700 + i) for i in range(4)])
+        with qtbot.waitSignal(model.loaded, timeout=TIMEOUT):
+            window.model.apply_changes(changes)
+        qtbot.waitUntil(lambda: window._restore is None, timeout=TIMEOUT)
+        after = reference(ctx, model.query)
+        assert model.rowCount() == len(after) == 124
+        assert window.current_id() == current
+        assert window.table.currentIndex().row() == after.index(current)
+        assert window.selected_ids() == [current]
+        # J moves to the next row of the new order
+        with qtbot.waitSignal(window.detailShown, timeout=TIMEOUT):
+            window.table.step(1)
+        assert window.detail.detail is not None
+        assert window.detail.detail.id == after[after.index(current) + 1]
+    finally:
+        window.shutdown()
+        ctx.close()
