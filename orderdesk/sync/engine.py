@@ -32,6 +32,7 @@ from orderdesk.api.base import OrderClient, Page
 from orderdesk.api.errors import NotFoundError, ProtocolError
 from orderdesk.models.entities import Order
 from orderdesk.models.errors import CancelledError, OrderdeskError
+from orderdesk.models.flat import FlatOrder
 from orderdesk.models.rows import ChangeSet
 from orderdesk.store import OrderStore
 from orderdesk.sync.progress import CancelToken, SyncProgress, SyncResult
@@ -178,17 +179,27 @@ class SyncEngine:
             self.progress(SyncProgress(self.name, phase, self.counts.pages, self.counts.fetched,
                                        self.total, changes))
 
-    def _normalize(self, page: Page, now: datetime) -> list[Order]:
-        out: list[Order] = []
+    def _normalize(self, page: Page, now: datetime) -> list[Order | FlatOrder]:
+        out: list[Order | FlatOrder] = []
+        flat = getattr(self.client, "flat", None)
         for index, item in enumerate(page.results):
+            raw = page.raw_of(index)
+            if flat is not None:
+                # The hot path: plain orders that reconcile go straight to rows; the others
+                # (flagged, odd shapes, bad values) take the reference path below.
+                done = flat(item, raw)
+                if done is not None:
+                    out.append(done)
+                    continue
             try:
-                out.append(self.client.normalize(item, synced_at=now, raw=page.raw_of(index)))
+                out.append(self.client.normalize(item, synced_at=now, raw=raw))
             except OrderdeskError as exc:
                 ident = item.get("id") if isinstance(item, dict) else None
                 self.counts.errors.append(f"order {ident}: {exc.message}")
         return out
 
-    def _commit(self, orders: list[Order], state: dict[str, Any], now: datetime) -> ChangeSet:
+    def _commit(self, orders: list[Order | FlatOrder], state: dict[str, Any],
+                now: datetime) -> ChangeSet:
         changes = self.store.upsert_page(self.name, orders, state, synced_at=now)
         self.counts.pages += 1
         self.counts.apply(changes)

@@ -8,10 +8,12 @@ from typing import Any
 
 from orderdesk.api.base import ClientBase, Page, PushDown
 from orderdesk.api.http import HttpTransport
+from orderdesk.api.shop import fast
 from orderdesk.api.shop import normalize as norm
 from orderdesk.api.shop import payloads as p
 from orderdesk.config.connections import ConnectionConfig
 from orderdesk.models.entities import ConnectionKind, Order
+from orderdesk.models.flat import FlatOrder
 from orderdesk.models.query import OrderQuery, PaymentFilter
 from orderdesk.models.status import StatusCategory
 
@@ -37,6 +39,7 @@ class ShopClient(ClientBase):
         super().__init__(config, secret, transport)
         self.staff = config.kind is ConnectionKind.SHOP_STAFF
         self.path = p.STAFF_PATH if self.staff else p.CUSTOMER_PATH
+        self._kind = str(config.kind)
 
     def list_page(self, *, offset: int, limit: int, updated_from: datetime | None = None,
                   extra: Mapping[str, str] | None = None) -> Page:
@@ -51,6 +54,12 @@ class ShopClient(ClientBase):
         return norm.normalize(data, connection=self.config.name, kind=self.config.kind,
                               currency=self.config.currency or "EUR", synced_at=synced_at,
                               raw=raw)
+
+    def flat(self, data: Any, raw: str | None) -> FlatOrder | None:
+        """The order as the store's rows when it is plain and reconciles (the sync's hot
+        path), else ``None``: then :meth:`normalize` reads it (and raises its errors)."""
+        return fast.flat_order(data, connection=self.config.name, kind=self._kind,
+                               currency=self.config.currency or "EUR", raw=raw)
 
     def push_down(self, query: OrderQuery) -> PushDown:
         """Server parameters for the parts of ``query`` the endpoint can filter."""
