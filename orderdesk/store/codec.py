@@ -32,6 +32,23 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Bump when the encoding of an order changes, so that the next sync rewrites every order.
 CODEC_VERSION = "1"
 
+#: Columns of the rows an ``EncodedOrder`` carries (``row``, ``lines``, ``payments``),
+#: in the order the store writes them.
+ORDER_COLUMNS: tuple[str, ...] = (
+    "connection_id", "remote_id", "number", "status_raw", "category", "currency",
+    "created_at", "updated_at", "customer", "customer_sort", "email", "payment_method",
+    "shipping_method", "country", "state", "city", "notes", "has_notes", "line_count",
+    "quantity", "items_subtotal", "items_discount", "subtotal", "shipping", "total_discount",
+    "total", "srv_paid", "srv_outstanding", "srv_line_count", "srv_quantity", "is_paid",
+    "is_payable", "paid", "outstanding", "payment_state", "problems", "line_money",
+    "content_hash")
+LINE_COLUMNS: tuple[str, ...] = (
+    "position", "remote_id", "product_id", "product_name", "product_slug", "variant", "offer",
+    "quantity", "unit_price", "unit_discount", "subtotal", "discount", "total", "shipping",
+    "notes", "created_at", "updated_at")
+PAYMENT_COLUMNS: tuple[str, ...] = (
+    "position", "remote_id", "amount", "method", "status", "reference", "created_at", "extra")
+
 
 def to_micros(value: datetime) -> int:
     delta = value - _EPOCH

@@ -68,4 +68,13 @@ def migrate(conn: Connection) -> int:
             step(conn)
             conn.execute(schema.schema_version.delete())
             conn.execute(schema.schema_version.insert().values(version=version))
+    ensure_indexes(conn)
     return found
+
+
+def ensure_indexes(conn: Connection) -> None:
+    """Create any index of the schema that is missing: a bulk load drops the secondary
+    indexes of ``orders`` and rebuilds them when it ends; if it never ended (killed),
+    the next open of the cache rebuilds them here."""
+    for index in schema.orders.indexes:
+        index.create(conn, checkfirst=True)

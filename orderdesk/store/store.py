@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +37,16 @@ from orderdesk.models.rows import ChangeSet, OrderRow, StoredConnection, SyncLog
 from orderdesk.models.status import StatusCategory
 from orderdesk.store import querying
 from orderdesk.store.codec import (
+    LINE_COLUMNS,
+    ORDER_COLUMNS,
+    PAYMENT_COLUMNS,
     EncodedOrder,
     decode_order,
     decode_row,
     from_micros,
     to_micros,
 )
-from orderdesk.store.migrations import migrate
+from orderdesk.store.migrations import ensure_indexes, migrate
 from orderdesk.store.schema import (
     connections,
     lines,
@@ -54,6 +58,9 @@ from orderdesk.store.schema import (
 )
 
 CACHE_FILE = "orders.sqlite3"
+_order_values = itemgetter(*ORDER_COLUMNS)
+_line_values = itemgetter(*LINE_COLUMNS)
+_payment_values = itemgetter(*PAYMENT_COLUMNS)
 _CHUNK = 500  # bound parameters per IN (...) list
 _FETCH = 65536  # ids per fetchmany
 #: Walk the sort index for a search's window when 1 order in this many (or more) matches.
@@ -254,7 +261,8 @@ class OrderStore:
         same = [existing[e.remote_id][0] for e in items if e.remote_id in existing
                 and existing[e.remote_id][1] == e.row["content_hash"]]
         if new:
-            self._insert_many(conn, orders.name, [{**e.row, "synced_at": stamp} for e in new])
+            self._insert_many(conn, orders.name, (*ORDER_COLUMNS, "synced_at"),
+                              [(*_order_values(e.row), stamp) for e in new])
             for chunk in _chunks([e.remote_id for e in new]):
                 for oid, rid in conn.execute(
                         select(orders.c.id, orders.c.remote_id)
@@ -276,19 +284,20 @@ class OrderStore:
                                       f"({','.join(str(int(i)) for i in chunk)})"))
         written = new + changed
         if written:
-            line_rows, pay_rows, docs, fts = [], [], [], []
+            line_rows: list[tuple[Any, ...]] = []
+            pay_rows: list[tuple[Any, ...]] = []
+            docs, fts = [], []
             for e in written:
                 oid = existing[e.remote_id][0]
-                line_rows += [{**ln, "order_id": oid} for ln in e.lines]
-                pay_rows += [{**p, "order_id": oid} for p in e.payments]
-                docs.append({"order_id": oid, "detail": e.detail, "raw": e.raw})
-                fts.append({"rowid": oid, "body": e.body})
-            self._insert_many(conn, lines.name, line_rows)
-            self._insert_many(conn, payments.name, pay_rows)
-            self._insert_many(conn, order_docs.name, docs)
+                line_rows += [(*_line_values(ln), oid) for ln in e.lines]
+                pay_rows += [(*_payment_values(p), oid) for p in e.payments]
+                docs.append((oid, e.detail, e.raw))
+                fts.append((oid, e.body))
+            self._insert_many(conn, lines.name, (*LINE_COLUMNS, "order_id"), line_rows)
+            self._insert_many(conn, payments.name, (*PAYMENT_COLUMNS, "order_id"), pay_rows)
+            self._insert_many(conn, order_docs.name, ("order_id", "detail", "raw"), docs)
             if self.dialect == "sqlite":
-                conn.execute(text("INSERT INTO orders_fts(rowid, body) VALUES (:rowid, :body)"),
-                             fts)
+                conn.exec_driver_sql("INSERT INTO orders_fts(rowid, body) VALUES (?, ?)", fts)
         for chunk in _chunks(same):
             conn.execute(update(orders).where(orders.c.id.in_(chunk)).values(synced_at=stamp))
         return ChangeSet(
@@ -296,16 +305,38 @@ class OrderStore:
             changed=tuple(existing[e.remote_id][0] for e in changed),
         )
 
-    def _insert_many(self, conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
-        """executemany straight through the driver: the sync's hot path (Core's per-row
-        parameter processing costs more than SQLite's insert itself)."""
+    def _insert_many(self, conn: Connection, table: str, keys: Sequence[str],
+                     rows: list[tuple[Any, ...]]) -> None:
+        """executemany of plain tuples straight through the driver: the sync's hot path
+        (Core's per-row parameter processing costs more than SQLite's insert itself)."""
         if not rows:
             return
-        keys = list(rows[0])
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         sql = (f"INSERT INTO {table} ({', '.join(keys)}) "
                f"VALUES ({', '.join([mark] * len(keys))})")
-        conn.exec_driver_sql(sql, [tuple(row[k] for k in keys) for row in rows])
+        conn.exec_driver_sql(sql, rows)
+
+    def begin_bulk(self) -> bool:
+        """Before a full sync into an empty cache: drop the secondary indexes of the order
+        table, so that each order written costs one b-tree insert instead of 22;
+        :meth:`end_bulk` builds them again in one sorted pass each (~5x cheaper). Only
+        when the cache holds no order at all (nothing to show or sort yet) and on SQLite;
+        returns whether it did. A cache left without them (the process was killed) gets
+        them back the next time it is opened."""
+        if self.dialect != "sqlite":
+            return False
+        with self._begin() as conn:
+            if conn.execute(select(orders.c.id).limit(1)).first() is not None:
+                return False
+            for index in orders.indexes:
+                if not index.unique:  # (connection, remote id) finds the orders to update
+                    index.drop(conn, checkfirst=True)
+        return True
+
+    def end_bulk(self) -> None:
+        """Build the indexes :meth:`begin_bulk` dropped."""
+        with self._begin() as conn:
+            ensure_indexes(conn)
 
     def mark_deleted(self, connection: str, remote_ids: Iterable[str],
                      state: Mapping[str, Any] | None = None) -> ChangeSet:

@@ -139,7 +139,10 @@ class SyncEngine:
         log_id = self.store.start_log(self.name, mode)
         outcome, message, details = "success", "", ""
         fetcher = _Fetcher(self.client, self.page_size)
+        bulk = False
         try:
+            # A first full sync into an empty cache: indexes are built once at the end.
+            bulk = mode == "full" and self.store.begin_bulk()
             if self.client.supports_updated_since:
                 self._run_keyset(state, mode, fetcher)
             else:
@@ -160,6 +163,8 @@ class SyncEngine:
             details = f"{type(exc).__name__}: {exc}"
         finally:
             fetcher.close(wait=outcome == "success")
+            if bulk:
+                self.store.end_bulk()
         errors = list(dict.fromkeys(self.counts.errors)) + ([details] if details else [])
         c = self.counts
         self.store.finish_log(log_id, outcome=outcome, pages=c.pages, fetched=c.fetched,

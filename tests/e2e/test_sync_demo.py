@@ -15,6 +15,7 @@ from orderdesk.services.connections import ConnectionService
 from orderdesk.services.context import AppContext
 from orderdesk.services.demo import DemoSession
 from orderdesk.services.sync import SyncService
+from orderdesk.store.schema import orders as orders_table
 from orderdesk.sync.progress import CancelToken, SyncProgress
 
 
@@ -48,6 +49,12 @@ def test_full_sync_equals_server(ctx: AppContext, demo: DemoSession, name: str) 
     assert progress[-1].phase == "done" and progress[0].total == len(server)
     again = SyncService(ctx).sync([name])[0]
     assert again.ok and again.added == 0 and again.changed == 0
+    # the first full sync loaded an empty cache without its secondary indexes: all back
+    with ctx.store.engine.connect() as conn:
+        names = {n for (n,) in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'orders' "
+            "AND sql IS NOT NULL")}
+    assert names == {index.name for index in orders_table.indexes}
 
 
 def test_incremental_after_mutation_equals_fresh_full_sync(

@@ -191,3 +191,52 @@ def test_every_search_term_counts(store: OrderStore) -> None:
     assert len(store.ids(OrderQuery(text="red k-2"))) == 0  # red is K-1
     assert len(store.ids(OrderQuery(text="ö é"))) == 0
     assert len(store.ids(OrderQuery(text="ö k-"))) == 2
+
+
+def test_codec_column_lists_cover_every_encoded_field() -> None:
+    from orderdesk.store.codec import LINE_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS, EncodedOrder
+
+    for order in (shop_order(), ecommerce_doc_order()):
+        enc = EncodedOrder(order, 1)
+        assert set(enc.row) == set(ORDER_COLUMNS)
+        assert all(set(ln) == set(LINE_COLUMNS) for ln in enc.lines) and enc.lines
+        assert all(set(p) == set(PAYMENT_COLUMNS) for p in enc.payments)
+
+
+def _order_indexes(store: OrderStore) -> set[str]:
+    import sqlite3
+
+    db = sqlite3.connect(store.url.removeprefix("sqlite:///"))
+    try:
+        return {name for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'orders' "
+            "AND sql IS NOT NULL")}
+    finally:
+        db.close()
+
+
+def test_bulk_load_drops_and_rebuilds_the_order_indexes(store: OrderStore) -> None:
+    full = _order_indexes(store)
+    assert len(full) > 20
+    assert store.begin_bulk()
+    assert _order_indexes(store) == {"ix_orders_conn_remote"}
+    store.upsert_page("staff", [shop_order(str(i)) for i in range(1, 30)])
+    store.upsert_page("staff", [replace(shop_order("3"), notes="changed")])  # upsert works
+    store.end_bulk()
+    assert _order_indexes(store) == full
+    assert not store.begin_bulk()  # not into a cache that holds orders
+    assert _order_indexes(store) == full
+    q = OrderQuery(text="changed")
+    assert len(store.ids(q)) == 1
+
+
+def test_killed_bulk_load_gets_its_indexes_back_on_open(tmp_path: Path) -> None:
+    first = OrderStore(tmp_path / "c.sqlite3")
+    first.add_connection("staff", "shop-staff", "http://127.0.0.1:1")
+    full = _order_indexes(first)
+    assert first.begin_bulk()
+    first.upsert_page("staff", [shop_order("1")])
+    first.close()  # never ended
+    again = OrderStore(tmp_path / "c.sqlite3")
+    assert _order_indexes(again) == full
+    assert again.total_orders() == 1
