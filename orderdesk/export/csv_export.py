@@ -20,9 +20,10 @@ import hashlib
 import io
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -94,8 +95,9 @@ def _cell(col: OrderColumn, row: OrderRow) -> Any:
     return value  # INT, PROBLEMS: integers
 
 
-#: One chunk of orders: their ids, their cells (incl. currency), their connection names.
-OrderChunk = tuple[list[int], list[Sequence[Any]], list[str]]
+#: One chunk of orders: their ids, their rows, the names of their connections and how
+#: many leading values of each row are not cells (ids the fast reader carries along).
+OrderChunk = tuple[list[int], list[Sequence[Any]], Collection[str], int]
 
 
 def _row_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
@@ -104,20 +106,23 @@ def _row_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
     for start in range(0, len(ids), chunk):
         rows = store.rows(ids[start:start + chunk])
         yield ([r.id for r in rows],
-               [[_cell(c, r) for c in cols] + [neutralise(r.currency)] for r in rows],
-               [r.connection for r in rows])
+               [(*(_cell(c, r) for c in cols), neutralise(r.currency)) for r in rows],
+               {r.connection for r in rows}, 0)
 
 
 def _fast_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
                 chunk: int) -> Iterator[OrderChunk]:
-    wanted = [*keys, CURRENCY, "connection"]
-    for found, cells, (conns,) in reader.iter_cells(store, ids, wanted, chunk, trailing=1):
-        yield found, cells, list(conns)
+    names = reader.connection_names(store)
+    conn_of = itemgetter(1)
+    for found, rows in reader.iter_text_rows(store, ids, [*keys, CURRENCY], chunk):
+        conns = {names.get(i, "?") for i in set(map(conn_of, rows))}
+        yield found, rows, conns, reader.TEXT_SKIP
 
 
 def order_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str], *,
                 chunk: int = ROW_CHUNK, fast: bool = True) -> Iterator[OrderChunk]:
-    """Per chunk, the orders found among ``ids`` (in order): ids, cells, connections."""
+    """Per chunk, the orders found among ``ids`` (in order): ids, rows, connections, and
+    the number of leading non-cell values per row (see :func:`csv_text`)."""
     if fast and set(keys) <= reader.FAST_KEYS:
         return _fast_cells(store, ids, keys, chunk)
     return _row_cells(store, ids, keys, chunk)
@@ -148,6 +153,49 @@ def line_cells(order: Order) -> list[list[Any]]:
 
 # -- writing ----------------------------------------------------------------------------
 
+def _writer_text(rows: Iterable[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue()
+
+
+def _plain(line: str, commas: int) -> bool:
+    """True when ``line`` (one row joined by commas, ``\r\n`` at its end) has no cell that
+    ``csv.writer`` would quote, and no ``None`` (which it writes as empty)."""
+    return (line.count(",") == commas and line.count("\n") == 1 and line.count("\r") == 1
+            and '"' not in line and "None" not in line)
+
+
+def csv_text(rows: Sequence[Sequence[Any]], skip: int = 0) -> str:
+    """Exactly what ``csv.writer(lineterminator="\r\n").writerows`` writes for the rows
+    without their first ``skip`` values, made faster for the usual rows.
+
+    Rows of ``str``/``int`` cells are joined with ``,`` in C (``"%s,%s..." % row``;
+    ``%.0s`` drops the leading values). That is ``csv.writer``'s text whenever no cell
+    holds ``,``, ``"``, CR or LF (QUOTE_MINIMAL quotes only those) and none is None;
+    the whole chunk is checked at once by counting separators and line ends, and
+    only when that fails is each row checked and the rows that need quoting go
+    through ``csv.writer``. A single-cell row is always ``csv.writer``'s (it quotes
+    an empty one).
+    """
+    if not rows:
+        return ""
+    width = len(rows[0]) - skip
+    if width < 2:
+        return _writer_text([r[skip:] for r in rows])
+    if not isinstance(rows[0], tuple):
+        rows = [tuple(r) for r in rows]
+    fmt = "%.0s" * skip + ",".join(("%s",) * width) + "\r\n"
+    commas = width - 1
+    text = "".join(map(fmt.__mod__, rows))
+    n = len(rows)
+    if (text.count(",") == n * commas and text.count("\n") == n and text.count("\r") == n
+            and '"' not in text and "None" not in text):
+        return text
+    return "".join(line if _plain(line, commas) else _writer_text([row[skip:]])
+                   for row, line in zip(rows, map(fmt.__mod__, rows), strict=True))
+
+
 class _HashingWriter:
     """Encodes a chunk of rows once, hashes and writes the bytes."""
 
@@ -161,10 +209,8 @@ class _HashingWriter:
         self.fh.write(data)
         self.size += len(data)
 
-    def rows(self, rows: Sequence[Sequence[Any]]) -> None:
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\r\n").writerows(rows)
-        self.raw(buf.getvalue().encode("utf-8", "replace"))
+    def rows(self, rows: Sequence[Sequence[Any]], skip: int = 0) -> None:
+        self.raw(csv_text(rows, skip).encode("utf-8", "replace"))
 
 
 def write_csv(store: OrderStore, path: Path, ids: Sequence[int], *,
@@ -196,19 +242,20 @@ def write_csv(store: OrderStore, path: Path, ids: Sequence[int], *,
                     out.raw(BOM)
                 out.rows([header(keys, lines)])
                 chunk = LINE_CHUNK if lines else ROW_CHUNK
-                for found, cells, conns in order_cells(store, ids, keys, chunk=chunk,
-                                                       fast=fast):
+                for found, cells, conns, skip in order_cells(store, ids, keys, chunk=chunk,
+                                                             fast=fast):
                     check()
                     if lines:
                         full = reader.pricing_orders(store, found)
                         batch: list[Sequence[Any]] = []
                         for oid, order_part in zip(found, cells, strict=True):
                             if oid in full:
-                                head = list(order_part)
+                                head = list(order_part[skip:])
                                 batch += [head + lc for lc in line_cells(full[oid])]
+                        out.rows(batch)
                     else:
                         batch = cells
-                    out.rows(batch)
+                        out.rows(batch, skip)
                     rows += len(batch)
                     orders += len(found)
                     seen.update(conns)

@@ -54,7 +54,7 @@ class ExportService:
         if ids is not None and query is not None:
             raise DataError("Export either the selected orders or a filter, not both.")
         if ids is not None:
-            return list(dict.fromkeys(int(i) for i in ids))
+            return list(dict.fromkeys(map(int, ids)))
         return self.store.ids(query if query is not None else OrderQuery())
 
     def count(self, query: OrderQuery | None = None) -> int:

@@ -4,8 +4,11 @@
 ``OrderStore.get()`` runs four queries per order (about 1.2k orders/s). Exports read
 every order in scope, so these readers fetch a chunk of ids at a time:
 
+* :func:`iter_text_rows` (CSV on SQLite) has SQLite compute every cell's final
+  text (exact money from the integer storage, ISO dates, formula neutralising),
+  so the rows come out of the DB-API cursor ready to be joined;
 * :func:`iter_cells` selects only the requested order columns as plain tuples
-  and turns them straight into CSV text (no intermediate objects);
+  and converts money and dates in Python (the portable path);
 * :func:`get_many` returns whole :class:`Order` objects for a chunk of ids with
   four queries per chunk, decoded by the store's own codec.
 
@@ -24,12 +27,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
+    Integer,
     String,
+    and_,
     bindparam,
     case,
     cast,
@@ -130,10 +137,23 @@ def units_text(value: int | None) -> str:
     return f"{whole}{_FRACTIONS[frac]}"
 
 
-def neutralised_sql(expr: ColumnElement[Any]) -> ColumnElement[Any]:
-    """SQL twin of :func:`~orderdesk.export.common.neutralise` (first character test)."""
+def neutralised_sql(expr: ColumnElement[Any], dialect: str = "") -> ColumnElement[Any]:
+    """SQL twin of :func:`~orderdesk.export.common.neutralise` (first character test).
+
+    On SQLite, text that sorts at or after ``'A'``, or between ``'.'`` and ``'='``
+    (digits), in binary order cannot start with a formula character (all of them are
+    below ``'A'``, outside ``'.'``–``'<'``): two byte comparisons settle most cells
+    before the ``substr``. Elsewhere the comparison would follow the database's
+    collation, so only the ``substr`` test is used.
+    """
     starts = [literal(ch) for ch in FORMULA_STARTS]
-    return case((func.substr(expr, 1, 1).in_(starts), literal("'") + expr), else_=expr)
+    neutral = case((func.substr(expr, 1, 1).in_(starts), literal("'") + expr), else_=expr)
+    if dialect != "sqlite":
+        return neutral
+    binary = expr.collate("BINARY")
+    return case((binary >= literal("A"), expr),
+                (and_(binary >= literal("."), binary < literal("=")), expr),
+                else_=neutral)
 
 
 #: Column key → (SQL expression, converter or None). Keys match
@@ -145,21 +165,63 @@ _DATE = micros_iso
 
 
 def sqlite_iso(expr: ColumnElement[Any]) -> ColumnElement[Any]:
-    """SQLite twin of :func:`micros_iso`: µs since the epoch → ISO 8601 UTC text."""
+    """SQLite twin of :func:`micros_iso`: µs since the epoch → ISO 8601 UTC text.
+
+    From 1970 on (the usual case) ``date() || 'T' || time()``, about 3× cheaper than
+    ``strftime``; before 1970 ``strftime`` on the floor of the seconds.
+    """
     frac = ((expr % 1_000_000) + 1_000_000) % 1_000_000  # floor modulo, also before 1970
     base = func.strftime("%Y-%m-%dT%H:%M:%S", (expr - frac) // 1_000_000, "unixepoch")
+    micros = expr % 1_000_000
+    seconds = expr // 1_000_000
+    after_1970 = (func.date(seconds, "unixepoch") + literal("T") + func.time(seconds, "unixepoch")
+                  + case((micros == 0, literal("Z")),
+                         else_=literal(".") + func.substr(micros + 1_000_000, 2) + literal("Z")))
     return case((expr.is_(None), literal("")),
+                (expr >= 0, after_1970),
                 (frac == 0, base + literal("Z")),
                 else_=base + literal(".") + func.substr(literal("000000") + cast(frac, String), -6)
                 + literal("Z"))
 
 
+#: internal key: the order's connection id (not a user-visible column)
+CONNECTION_ID = "_connection_id"
+
+
+def sqlite_money(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    """SQLite twin of :func:`units_text`: stored money → its exact decimal text, ``''`` for NULL.
+
+    Integer arithmetic only (never REAL): the whole part is ``expr / 10000`` (SQLite
+    truncates toward zero, so ``-0.5`` needs its own ``-0``), the fraction the last
+    four digits of ``10000 + |expr % 10000|``, cut to 2, 3 or 4 places as
+    :func:`units_text` does (``abs`` of the remainder cannot overflow, unlike
+    ``abs(expr)`` for the smallest 64-bit integer).
+    """
+    whole = case((and_(expr < 0, expr > -10_000), literal("-0")), else_=expr // 10_000)
+    digits = (literal(2) + cast(expr % 100 != 0, Integer)
+              + cast(expr % 10 != 0, Integer))
+    frac = func.substr(literal(10_000) + func.abs(expr % 10_000), 2, digits)
+    # the usual amount, whole cents and not negative, with half the operations
+    # (SQLite's || binds tighter than /: the division needs its parentheses)
+    cents = (expr // 10_000).self_group().op("||")(literal(".")).op("||")(
+        func.substr(expr % 10_000 // 100 + 100, 2))
+    return case((expr.is_(None), literal("")),
+                (and_(expr >= 0, expr % 100 == 0), cents),
+                else_=whole.concat(literal(".")).concat(frac))
+
+
 def _fast_columns(dialect: str = "") -> dict[str, tuple[ColumnElement[Any], Cell | None]]:
     c = orders.c
-    text = neutralised_sql
+    sqlite = dialect == "sqlite"
+
+    def text(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+        return neutralised_sql(expr, dialect)
 
     def date(expr: ColumnElement[Any]) -> tuple[ColumnElement[Any], Cell | None]:
-        return (sqlite_iso(expr), None) if dialect == "sqlite" else (expr, _DATE)
+        return (sqlite_iso(expr), None) if sqlite else (expr, _DATE)
+
+    def money(expr: ColumnElement[Any]) -> tuple[ColumnElement[Any], Cell | None]:
+        return (sqlite_money(expr), None) if sqlite else (expr, _MONEY)
 
     return {
         "number": (text(c.number), None),
@@ -170,9 +232,9 @@ def _fast_columns(dialect: str = "") -> dict[str, tuple[ColumnElement[Any], Cell
         "status": (text(c.status_raw), None),
         "lines": (c.line_count, None),
         "quantity": (c.quantity, None),
-        "total": (c.total, _MONEY),
-        "paid": (c.paid, _MONEY),
-        "outstanding": (c.outstanding, _MONEY),
+        "total": money(c.total),
+        "paid": money(c.paid),
+        "outstanding": money(c.outstanding),
         "payment_method": (text(c.payment_method), None),
         "shipping_method": (text(c.shipping_method), None),
         "country": (text(c.country), None),
@@ -180,6 +242,7 @@ def _fast_columns(dialect: str = "") -> dict[str, tuple[ColumnElement[Any], Cell
         "synced": date(c.synced_at),
         "problems": (c.problems, None),
         "currency": (text(c.currency), None),
+        CONNECTION_ID: (c.connection_id, None),
     }
 
 
@@ -187,6 +250,38 @@ FAST_KEYS = frozenset(_fast_columns())
 
 
 Chunk = tuple[list[int], list[Sequence[Any]], list[Sequence[Any]]]
+
+
+def _json_each_stmt(exprs: Sequence[ColumnElement[Any]], *, ordered: bool,
+                    join_connections: bool) -> Any:
+    each = func.json_each(bindparam("ids_json", type_=String)).table_valued("key", "value")
+    source: Any = orders
+    if join_connections:
+        source = orders.join(connections, connections.c.id == orders.c.connection_id)
+    stmt = select(*exprs).select_from(each.join(source, orders.c.id == each.c.value))
+    return stmt.order_by(each.c.key) if ordered else stmt
+
+
+class _Direct:
+    """A statement compiled once and run on the DB-API connection: rows are plain
+    tuples, without SQLAlchemy's Row objects (about 8 % of the export time)."""
+
+    def __init__(self, conn: Connection, stmt: Any, engine_dialect: Any) -> None:
+        compiled = stmt.compile(dialect=engine_dialect)
+        self.sql = str(compiled)
+        self.names = compiled.positiontup or []
+        self.constants = compiled.params
+        self.conn = conn
+        self.stmt = stmt
+        self.raw = conn.connection.driver_connection
+        self.direct = (self.raw is not None and "POSTCOMPILE" not in self.sql
+                       and bool(self.names))
+
+    def rows(self, ids_json: str) -> list[Any]:
+        if self.direct and self.raw is not None:
+            args = [ids_json if n == "ids_json" else self.constants[n] for n in self.names]
+            return list(self.raw.execute(self.sql, args).fetchall())
+        return list(self.conn.execute(self.stmt, {"ids_json": ids_json}).fetchall())
 
 
 def iter_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
@@ -216,27 +311,11 @@ def iter_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
         return list(cols[0]), list(zip(*cols[1:split], strict=True)), cols[split:]
 
     if store.dialect == "sqlite":
-        each = func.json_each(bindparam("ids_json", type_=String)).table_valued(
-            "key", "value")
-        stmt = (select(orders.c.id, *exprs)
-                .select_from(each.join(joined, orders.c.id == each.c.value))
-                .order_by(each.c.key))
-        # Run the compiled SQL on the DB-API connection: the rows are plain tuples,
-        # without SQLAlchemy's Row objects (about 8 % of the export time).
-        compiled = stmt.compile(dialect=store.engine.dialect)
-        sql, names = str(compiled), compiled.positiontup or []
-        constants = compiled.params
+        stmt = _json_each_stmt([orders.c.id, *exprs], ordered=True, join_connections=True)
         with reading(store) as conn:
-            raw = conn.connection.driver_connection
-            direct = raw is not None and "POSTCOMPILE" not in sql and bool(names)
+            run = _Direct(conn, stmt, store.engine.dialect)
             for start in range(0, len(ids), chunk):
-                ids_json = json.dumps(list(ids[start:start + chunk]))
-                if direct and raw is not None:
-                    args = [ids_json if n == "ids_json" else constants[n] for n in names]
-                    rows = raw.execute(sql, args).fetchall()
-                else:
-                    rows = conn.execute(stmt, {"ids_json": ids_json}).fetchall()
-                yield cells(rows)
+                yield cells(run.rows(json.dumps(list(ids[start:start + chunk]))))
         return
     stmt = (select(orders.c.id, *exprs).select_from(joined)
             .where(orders.c.id.in_(bindparam("ids_list", expanding=True))))
@@ -245,6 +324,74 @@ def iter_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
             part = list(ids[start:start + chunk])
             found = {row[0]: row for row in conn.execute(stmt, {"ids_list": part}).fetchall()}
             yield cells([found[i] for i in part if i in found])
+
+
+#: Per chunk: the ids found, rows of ``(id, connection_id, *cells)``, where every cell
+#: is ``str`` or ``int`` (never None), already in its final CSV text.
+TextChunk = tuple[list[int], list[Sequence[Any]]]
+TEXT_SKIP = 2  #: leading columns of a :data:`TextChunk` row that are not cells
+
+
+def iter_text_rows(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
+                   chunk: int = CHUNK) -> Iterator[TextChunk]:
+    """Like :func:`iter_cells`, for a CSV writer that only joins cells.
+
+    On SQLite every cell comes out of SQLite as its final text (money, dates,
+    neutralised text; NULL as ``''``) and the rows are the DB-API tuples as they
+    are: no Python work per cell. The statement has no ``ORDER BY``: the rows come
+    in ``json_each`` order as the plan (a scan of the array, then a rowid lookup)
+    gives them, and each chunk's ids are compared with the requested ones; a chunk
+    that differs (another plan, or missing ids) is read again with ``ORDER BY``.
+    Other databases: :func:`iter_cells` with the Python converters.
+    """
+    if store.dialect != "sqlite":
+        yield from _text_rows_portable(store, ids, keys, chunk)
+        return
+    yield from _read_text_chunks(store, ids, keys, chunk, range(0, len(ids), chunk))
+
+
+def _read_text_chunks(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
+                      chunk: int, starts: Sequence[int]) -> Iterator[TextChunk]:
+    c = orders.c
+    table = _fast_columns(store.dialect)
+    exprs: list[ColumnElement[Any]] = []
+    for key in keys:
+        expr = table[key][0]
+        if isinstance(expr, Column) and expr.nullable:  # a bare number column
+            expr = func.ifnull(expr, literal(""))
+        exprs.append(expr)
+    lead = [c.id, c.connection_id]
+    join = "connection" in keys
+    fast = _json_each_stmt([*lead, *exprs], ordered=False, join_connections=join)
+    ordered = _json_each_stmt([*lead, *exprs], ordered=True, join_connections=join)
+    first = itemgetter(0)
+    with reading(store) as conn:
+        run = _Direct(conn, fast, store.engine.dialect)
+        again = _Direct(conn, ordered, store.engine.dialect)
+        for start in starts:
+            part = list(ids[start:start + chunk])
+            ids_json = json.dumps(part)
+            rows = run.rows(ids_json)
+            found = list(map(first, rows))
+            if found != part:
+                present = set(found)
+                if found != [i for i in part if i in present]:
+                    rows = again.rows(ids_json)
+                    found = list(map(first, rows))
+            yield found, rows
+
+
+def _text_rows_portable(store: OrderStore, ids: Sequence[int],
+                        keys: Sequence[str], chunk: int) -> Iterator[TextChunk]:
+    for found, cells, (conns,) in iter_cells(store, ids, [*keys, CONNECTION_ID], chunk,
+                                             trailing=1):
+        yield found, [(oid, conn, *("" if v is None else v for v in row))
+                      for oid, conn, row in zip(found, conns, cells, strict=True)]
+
+
+def connection_names(store: OrderStore) -> dict[int, str]:
+    """Connection id → name, for the ids :func:`iter_text_rows` gives."""
+    return {c.id: c.name for c in store.list_connections()}
 
 
 def get_many(store: OrderStore, ids: Sequence[int]) -> list[tuple[int, Order]]:
