@@ -474,6 +474,10 @@ class MainWindow(QMainWindow):
 
     def _after_reset(self) -> None:
         self._last_query = self.model.query
+        # Lay the rows out now rather than on Qt's delayed-layout timer, which would
+        # paint the table a second time (at a million rows, while the model's
+        # background jobs compete for the CPU).
+        self.table.doItemsLayout()
         QTimer.singleShot(0, self._apply_restore)
 
     def _loaded(self) -> None:

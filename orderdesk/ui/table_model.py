@@ -17,7 +17,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor
@@ -49,6 +50,15 @@ _CENTER = Qt.AlignmentFlag.AlignCenter
 _ARROWS = {False: "▲", True: "▼"}
 _WARN = QColor("#b45309")
 _MUTED = QColor("#8a8f98")
+_WARN_BRUSH = QBrush(_WARN)
+_MUTED_BRUSH = QBrush(_MUTED)
+_UNKNOWN: Any = object()
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +82,20 @@ def default_descending(col: OrderColumn) -> bool:
                         ColumnType.PROBLEMS)
 
 
+#: the roles answered from the row (the others need no row, or are not answered)
+_ROW_ROLES = frozenset(int(r) for r in (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.AccessibleTextRole, IdRole, ValueRole, RowRole))
+
+
+def _alignment(col: OrderColumn) -> Qt.AlignmentFlag:
+    if col.type in (ColumnType.MONEY, ColumnType.INT):
+        return _RIGHT
+    if col.type is ColumnType.PROBLEMS:
+        return _CENTER
+    return _LEFT
+
+
 class OrderTableModel(QAbstractTableModel):
     PAGE_SIZE = 200
     MAX_CACHED_ROWS = 20 * PAGE_SIZE
@@ -79,6 +103,8 @@ class OrderTableModel(QAbstractTableModel):
     MAX_WINDOWS = 64
     #: Look up this many ids by scanning the id array before building the id → row dict.
     SCAN_LOOKUPS = 16
+    #: Background jobs start after the first paint, or after this long without one.
+    PAINT_WAIT_MS = 100
     #: Ids ``rows_of`` places by a count query each when they are not in memory.
     MAX_POSITION_QUERIES = 16
 
@@ -97,6 +123,9 @@ class OrderTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.service = service
         self.columns: tuple[OrderColumn, ...] = COLUMNS
+        self._align = tuple(_alignment(col) for col in self.columns)
+        #: each cached row's display texts, formatted on first paint (same keys as _cache)
+        self._cells: dict[int, list[str | None]] = {}
         self.runner = runner or TaskRunner(self, threads=2)
         self._count = 0  #: rows shown
         self._all: array[int] | None = None  #: every id, when held (see module doc)
@@ -112,6 +141,9 @@ class OrderTableModel(QAbstractTableModel):
         self._shown = False  #: the first window of the current query is in the model
         self._pending_count: int | None = None  #: the row count, once known
         self._first: tuple[array[int], bool] | None = None  #: first window, until shown
+        self._filters = OrderQuery(sort=())  #: the current query without status or sort
+        self._paint_pending = 0  #: generation whose first paint starts the background jobs
+        self._started = 0  #: generation whose background jobs are submitted
         self._complete = False
         self.utc = False
         self.counts: QueryCounts | None = None
@@ -180,30 +212,31 @@ class OrderTableModel(QAbstractTableModel):
         else:
             self._fresh = None
 
-        def first() -> tuple[array[int], list[OrderRow], bool]:
+        # A search is counted by the full-text index, which the store also asks to
+        # choose how to read the first window: both in one job, the count first.
+        count_first = known is None and bool(query.text.strip())
+
+        def first() -> tuple[array[int], list[OrderRow], bool, int | None]:
+            n = service.match_count(query) if count_first else None
             ids = service.ids(query, limit=page)
             windowed = len(ids) == page and service.ordered_by_index(query)
-            return ids, service.rows(ids), windowed
+            return ids, service.rows(ids), windowed, n
 
         self.runner.submit("first", first,
                            lambda r: self._on_first(generation, *r), self._on_error)
         if known is not None:
             self._pending_count = known
-        else:  # alongside the first window, on the other worker
+        elif not count_first:  # alongside the first window, on the other worker
             self.runner.submit("count", lambda: service.match_count(query),
                                lambda n: self._on_count(generation, n), self._on_error)
-        if self._fresh is None:
-            def counts() -> tuple[dict[StatusCategory, int], int]:
-                return service.counts(query), service.total()
-
-            self.runner.submit("counts", counts,
-                               lambda r: self._on_counts(generation, filters, *r),
-                               self._on_error)
+        self._filters = filters
 
     def _on_first(self, generation: int, ids: array[int], rows: list[OrderRow],
-                  windowed: bool) -> None:
+                  windowed: bool, count: int | None) -> None:
         if generation != self._generation:
             return
+        if count is not None:
+            self._pending_count = count
         for row in rows:
             self._remember(row.id, row)
         if len(ids) < self.PAGE_SIZE:
@@ -238,11 +271,35 @@ class OrderTableModel(QAbstractTableModel):
         self._stale = False
         self.endResetModel()
         self.idsReplaced.emit()
-        if not windowed and self._all is None:
-            service, query = self.service, self._query
+        self._check_complete()
+        # The rest waits until a view has painted the first rows (the first data()
+        # call; at the latest after PAINT_WAIT_MS): on 2 cores, a worker reading many
+        # rows or ids slows the GUI thread (the CPU and the GIL).
+        self._paint_pending = generation
+        QTimer.singleShot(self.PAINT_WAIT_MS, self, lambda: self._background(generation))
+
+    def _painting(self) -> None:
+        generation, self._paint_pending = self._paint_pending, 0
+        QTimer.singleShot(0, self, lambda: self._background(generation))
+
+    def _background(self, generation: int) -> None:
+        """After the first paint: all ids (when no index gives the order) and the
+        counts per status (when not known)."""
+        if generation != self._generation or self._started == generation:
+            return
+        self._started = generation
+        self._paint_pending = 0
+        service, query, filters = self.service, self._query, self._filters
+        if not self._windowed and self._all is None:
             self.runner.submit("all", lambda: service.ids(query),
                                lambda r: self._on_all(generation, r), self._on_error)
-        self._check_complete()
+        if self._fresh is None:
+            def counts() -> tuple[dict[StatusCategory, int], int]:
+                return service.counts(query), service.total()
+
+            self.runner.submit("counts", counts,
+                               lambda r: self._on_counts(generation, filters, *r),
+                               self._on_error)
 
     def _resize(self, count: int) -> None:
         if count > self._count:
@@ -310,6 +367,7 @@ class OrderTableModel(QAbstractTableModel):
             return
         for order_id in (*changes.changed, *changes.removed):
             self._cache.pop(order_id, None)
+            self._cells.pop(order_id, None)
         # Positions may have shifted: until the refresh is shown, read no window that
         # is not in memory (it would mix old and new positions); placeholders instead.
         self._stale = True
@@ -320,6 +378,7 @@ class OrderTableModel(QAbstractTableModel):
 
     def set_utc(self, utc: bool) -> None:
         self.utc = utc
+        self._cells.clear()
         if self._count:
             self.dataChanged.emit(self.index(0, 0),
                                   self.index(self._count - 1, len(self.columns) - 1),
@@ -443,6 +502,16 @@ class OrderTableModel(QAbstractTableModel):
     def order_row(self, row: int, *, fetch: bool = True) -> OrderRow | None:
         """The cached row, reading its window from the store when it is not cached
         (not while all ids of an unindexed order are still being read: placeholder)."""
+        # fast path (every painted cell comes here): the id in memory, the row cached
+        page = self.PAGE_SIZE
+        ids = self._all if self._all is not None else self._windows.get(row // page)
+        if ids is not None and 0 <= row < self._count:
+            at = row if self._all is not None else row % page
+            if at < len(ids):
+                found = self._cache.get(ids[at], _UNKNOWN)
+                if found is not _UNKNOWN:
+                    self._cache.move_to_end(ids[at])
+                    return cast("OrderRow | None", found)
         if not fetch or (not self._windowed and self._all is None):
             fetch = False
         order_id = self.id_at(row, fetch=fetch)
@@ -472,10 +541,12 @@ class OrderTableModel(QAbstractTableModel):
             self._remember(order_id, found.get(order_id))
 
     def _remember(self, order_id: int, row: OrderRow | None) -> None:
+        self._cells.pop(order_id, None)
         self._cache[order_id] = row
         self._cache.move_to_end(order_id)
         while len(self._cache) > self.MAX_CACHED_ROWS:
-            self._cache.popitem(last=False)
+            old, _ = self._cache.popitem(last=False)
+            self._cells.pop(old, None)
 
     # Qt model interface -------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
@@ -487,7 +558,7 @@ class OrderTableModel(QAbstractTableModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS
 
     def column_index(self, key: str) -> int:
         for i, col in enumerate(self.columns):
@@ -525,44 +596,50 @@ class OrderTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
+        # Called ~3,000 times a paint (each visible cell, several roles): plain int
+        # roles, and each row's texts and colours formatted once, kept with the row.
         r, c = index.row(), index.column()
         if not (0 <= r < self._count and 0 <= c < len(self.columns)):
             return None
+        role = int(role)
+        if role == _ALIGN:
+            return self._align[c]
+        if role not in _ROW_ROLES:
+            return None
         if role == IdRole:
             return self.id_at(r)
-        col = self.columns[c]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if col.type in (ColumnType.MONEY, ColumnType.INT):
-                return _RIGHT
-            if col.type is ColumnType.PROBLEMS:
-                return _CENTER
-            return _LEFT
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
-                        Qt.ItemDataRole.ForegroundRole, ValueRole, RowRole,
-                        Qt.ItemDataRole.AccessibleTextRole):
-            return None
         row = self.order_row(r)
         if role == RowRole:
             return row
         if row is None:
-            if role == Qt.ItemDataRole.DisplayRole and c == 0:
+            if role == _DISPLAY and c == 0:
                 order_id = self.id_at(r, fetch=False)
                 return "(removed)" if order_id is not None and order_id in self._cache else "…"
             return None
+        if role == _DISPLAY or role == _ACCESSIBLE:
+            if self._paint_pending:
+                self._painting()
+            cells = self._cells.get(row.id)
+            if cells is None:
+                cells = self._cells[row.id] = [None] * len(self.columns)
+            text = cells[c]
+            if text is None:
+                col = self.columns[c]
+                text = self._display(col, row, col.value(row))
+                if col.sort is not SortField.SYNCED:  # "2 min ago" ages: not kept
+                    cells[c] = text
+            return text
+        col = self.columns[c]
         value = col.value(row)
         if role == ValueRole:
             return value
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return self._display(col, row, value)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return self._tooltip(col, row, value)
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _FOREGROUND:
             if col.type is ColumnType.PROBLEMS and value:
-                return QBrush(_WARN)
+                return _WARN_BRUSH
             if row.status.category is StatusCategory.DELETED:
-                return QBrush(_MUTED)
+                return _MUTED_BRUSH
         return None
 
     def _display(self, col: OrderColumn, row: OrderRow, value: Any) -> str:
