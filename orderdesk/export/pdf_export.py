@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QMarginsF, QPointF, QRect, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -37,14 +37,15 @@ from PySide6.QtGui import (
     QPageLayout,
     QPageSize,
     QPainter,
+    QPainterPath,
     QPdfWriter,
     QPen,
+    QPyTextObject,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
     QTextFormat,
-    QTextFrameFormat,
     QTextLength,
     QTextOption,
     QTextTableCellFormat,
@@ -82,7 +83,61 @@ FONT_FAMILIES = ("Noto Sans", "DejaVu Sans", "Liberation Sans", "Noto Sans CJK J
                  "Noto Sans Devanagari", "Noto Sans Thai")
 _COUNT_CHECKS = {"quantity", "line count"}
 _LINE_CHECK = re.compile(r"^line \d+ ")
-OK_MARK, BAD_MARK, NO_MARK = "✓", "⚠", "–"
+NO_MARK = "–"
+
+
+#: ``QTextFormat`` object type of the ✓/⚠ marks, drawn as vector paths (see :class:`_Marks`)
+MARK_OBJECT = QTextFormat.ObjectTypes.UserObject + 1
+MARK_KIND = QTextFormat.Property.UserProperty + 1
+#: Characters of our own texts (pricing formulas and problems) that Noto Sans lacks,
+#: replaced so that no fallback font is embedded for them; order data is left alone
+_SUBSTITUTES = str.maketrans({"\u2212": "\u2013"})  # minus sign → en dash
+
+
+class _Marks(QPyTextObject):
+    """Draws ✓ and ⚠ inline as vector paths in the text's colour.
+
+    Noto Sans has neither glyph; as text they came from DejaVu Sans, a third font
+    embedded in every file (about 3 ms per file when the PDF is closed, a sixth of
+    a one-order file's time). Drawn, they look the same at any zoom.
+    """
+
+    def intrinsicSize(self, doc: QTextDocument, pos: int, fmt: QTextFormat) -> QSizeF:
+        device = doc.documentLayout().paintDevice()
+        dpi = device.logicalDpiY() if device is not None else 96
+        em = fmt.toCharFormat().font().pointSizeF() * dpi / 72  # the font size in pixels
+        return QSizeF(em * 0.85, em * 0.76)
+
+    def drawObject(self, painter: QPainter, rect: QRectF | QRect, doc: QTextDocument, pos: int,
+                   fmt: QTextFormat) -> None:
+        rect = QRectF(rect)
+        char = fmt.toCharFormat()
+        color = char.foreground().color()
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        h = rect.height()
+        x, y, w = rect.x(), rect.y(), rect.width()
+        if fmt.property(MARK_KIND) == "ok":
+            pen = QPen(color, h * 0.12)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            painter.setPen(pen)
+            path = QPainterPath(QPointF(x + w * 0.12, y + h * 0.55))
+            path.lineTo(QPointF(x + w * 0.4, y + h * 0.85))
+            path.lineTo(QPointF(x + w * 0.9, y + h * 0.12))
+            painter.drawPath(path)
+        else:
+            triangle = QPainterPath(QPointF(x + w * 0.5, y + h * 0.05))
+            triangle.lineTo(QPointF(x + w * 0.98, y + h * 0.95))
+            triangle.lineTo(QPointF(x + w * 0.02, y + h * 0.95))
+            triangle.closeSubpath()
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawPath(triangle)
+            painter.setBrush(QColor("#ffffff"))
+            painter.drawRect(QRectF(x + w * 0.45, y + h * 0.32, w * 0.1, h * 0.36))
+            painter.drawRect(QRectF(x + w * 0.45, y + h * 0.75, w * 0.1, h * 0.1))
+        painter.restore()
 
 
 _families: list[str] = []
@@ -170,6 +225,19 @@ class _Formats:
         self.header = char(8, bold=True, color="#333333")
         self.fm_text = QFontMetricsF(self.text.font())
         self._blocks: dict[tuple[Any, ...], QTextBlockFormat] = {}
+        self.ok_mark = self._mark(self.ok, "ok")
+        self.bad_mark = self._mark(self.bad, "bad")
+
+    @staticmethod
+    def _mark(base: QTextCharFormat, kind: str) -> QTextCharFormat:
+        fmt = QTextCharFormat(base)
+        fmt.setObjectType(MARK_OBJECT)
+        fmt.setProperty(MARK_KIND, kind)
+        return fmt
+
+    def mark(self, ok: bool) -> tuple[str, QTextCharFormat]:
+        """A run drawing ✓ (``ok``) or ⚠: the object replacement character."""
+        return ("\ufffc", self.ok_mark if ok else self.bad_mark)
 
     def block(self, *, tabs: Sequence[tuple[float, bool]] = (), indent: float = 0,
               top: float = 0, bottom: float = 0, background: str | None = None,
@@ -303,16 +371,16 @@ def _fill(cursor: QTextCursor, order: Order, recon: Reconciliation, f: _Formats,
           ("\tCheck", f.header))
     for n, check in enumerate(c for c in recon.checks if not _LINE_CHECK.match(c.name)):
         fmt = f.bold if check.name == "total" else f.text
-        mark, mark_fmt = ((OK_MARK, f.ok) if check.ok and check.compared
-                          else (NO_MARK, f.muted) if check.ok else (BAD_MARK, f.bad))
+        mark, mark_fmt = (f.mark(True) if check.ok and check.compared
+                          else (NO_MARK, f.muted) if check.ok else f.mark(False))
         shade = "#f7f8fa" if n % 2 else None
         _line(cursor, f.block(tabs=tabs, indent=indent, background=shade, top=1, bottom=1),
-              (" " + check.name.capitalize(), fmt),
+              (" " + check.name.capitalize().translate(_SUBSTITUTES), fmt),
               ("\t" + _check_value(check, check.server, cur), fmt),
               ("\t" + _check_value(check, check.recomputed, cur), fmt),
               ("\t", fmt), (mark, mark_fmt))
-    _line(cursor, f.block(align_right=True, top=2), (f"Total formula: {recon.total_formula}",
-                                                    f.muted))
+    formula = recon.total_formula.translate(_SUBSTITUTES)
+    _line(cursor, f.block(align_right=True, top=2), (f"Total formula: {formula}", f.muted))
     # payments -------------------------------------------------------------------------
     state = recon.payment_state.value.replace("_", " ")
     _line(cursor, f.block(top=10, bottom=3), ("Payments", f.section), (f"   {state}", f.muted))
@@ -343,10 +411,11 @@ def _fill(cursor: QTextCursor, order: Order, recon: Reconciliation, f: _Formats,
         for text in order.notes.strip().splitlines() or [""]:
             _line(cursor, f.block(), (text, f.text))
     if recon.problems:
-        _line(cursor, f.block(top=10, bottom=3), (f"{BAD_MARK} Figures that do not add up",
-                                                  f.bad))
+        _line(cursor, f.block(top=10, bottom=3), f.mark(False),
+              (" Figures that do not add up", f.bad))
         for problem in recon.problems:
-            _line(cursor, f.block(indent=8 * f.px), ("• " + problem, f.muted))
+            _line(cursor, f.block(indent=8 * f.px),
+                  ("• " + problem.translate(_SUBSTITUTES), f.muted))
 
 
 def _lines_table(cursor: QTextCursor, order: Order, recon: Reconciliation,
@@ -354,10 +423,9 @@ def _lines_table(cursor: QTextCursor, order: Order, recon: Reconciliation,
     cur = order.currency
     fmt = QTextTableFormat()
     fmt.setHeaderRowCount(1)
-    fmt.setBorder(0.75 * f.px)
-    fmt.setBorderBrush(QColor("#c9ced6"))
-    fmt.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)
-    fmt.setBorderCollapse(True)
+    # No grid: a header band and whitespace, as the totals and payments below. Qt draws
+    # a collapsed grid cell by cell; it was a quarter of each page's layout and drawing.
+    fmt.setBorder(0)
     fmt.setCellSpacing(0)
     fmt.setCellPadding(2.5 * f.px)
     fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
@@ -426,6 +494,7 @@ class _Renderer:
         self.footer_font = _font(7.0, self.families)
         self.formats = _Formats(self.families, self.width, self.px)
         self.stamp = datetime.now(UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        self.marks = _Marks()
 
     def use(self, writer: QPdfWriter) -> None:
         """Draw on ``writer`` from now on (per-order mode: one writer per file)."""
@@ -439,7 +508,9 @@ class _Renderer:
         doc = QTextDocument()
         doc.setDefaultFont(self.body_font)
         doc.setDocumentMargin(0)
-        doc.documentLayout().setPaintDevice(self.writer)
+        layout = doc.documentLayout()
+        layout.setPaintDevice(self.writer)
+        layout.registerHandler(MARK_OBJECT, self.marks)
         doc.setPageSize(QSizeF(self.width, self.height))
         # One edit block: the text is laid out once, for the writer and the page size.
         build_document(doc, order, reconcile(order), self.formats, self.tz)

@@ -1,10 +1,11 @@
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 
 from orderdesk.export.common import ExportCancelled, ExportError, safe_filename
 from orderdesk.models import OrderQuery
@@ -52,7 +53,39 @@ def test_batch_pdf_has_every_order_as_text(service: ExportService, store: OrderS
     for name in UNICODE_NAMES[:3]:
         assert name in folded
     assert "<b>bold</b>" in text  # notes are text, never markup
-    assert "✓" in text
+
+
+def _pixels(path: Path, tmp_path: Path, wanted: Callable[[QColor], bool]) -> int:
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "1", "-singlefile",
+                    str(path), str(tmp_path / "px")], check=True)
+    image = QImage(str(tmp_path / "px.png"))
+    return sum(1 for y in range(image.height()) for x in range(0, image.width(), 2)
+               if wanted(image.pixelColor(x, y)))
+
+
+def test_marks_are_drawn_and_need_no_symbol_font(store: OrderStore, tmp_path: Path) -> None:
+    """✓ and ⚠ are vector drawings: no third font (DejaVu) is embedded for them."""
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from factories import shop_order
+
+    good = shop_order("900", number="GOOD-1")
+    bad = shop_order("901", number="BAD-1")
+    bad = replace(bad, figures=replace(bad.figures, total=Decimal("99.00")))
+    store.upsert_page("staff", [good, bad])
+    service = ExportService(store)
+    for number, colour in (("GOOD-1", lambda c: c.green() > c.red() + 60
+                            and c.green() > c.blue() + 30),
+                           ("BAD-1", lambda c: c.red() > c.blue() + 80
+                            and c.green() > c.blue() + 20 and c.red() > 150)):
+        out = tmp_path / f"{number}.pdf"
+        service.export_pdf(out, ids=store.find(number))
+        fonts = subprocess.run(["pdffonts", str(out)], check=True, capture_output=True,
+                               text=True).stdout
+        assert "DejaVu" not in fonts and "NotoSans-Regular" in fonts
+        assert _pixels(out, tmp_path, colour) > 20, number
+    assert "Figures that do not add up" in pdf_text(tmp_path / "BAD-1.pdf")
 
 
 def test_each_order_starts_a_new_page(service: ExportService, all_ids: list[int],
