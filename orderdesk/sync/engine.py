@@ -128,6 +128,8 @@ class SyncEngine:
         self.clock = clock
         self.counts = _Counts()
         self.total: int | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._writing: Future[ChangeSet] | None = None
 
     # ------------------------------------------------------------------------
     def run(self, *, full: bool = False) -> SyncResult:
@@ -162,6 +164,7 @@ class SyncEngine:
             message = "An unexpected error stopped the sync; the cache is intact."
             details = f"{type(exc).__name__}: {exc}"
         finally:
+            self._close_writer(ok=outcome == "success")
             fetcher.close(wait=outcome == "success")
             if bulk:
                 self.store.end_bulk()
@@ -205,11 +208,52 @@ class SyncEngine:
 
     def _commit(self, orders: list[Order | FlatOrder], state: dict[str, Any],
                 now: datetime) -> ChangeSet:
-        changes = self.store.upsert_page(self.name, orders, state, synced_at=now)
+        self._flush()
+        return self._committed(self.store.upsert_page(self.name, orders, state,
+                                                      synced_at=now))
+
+    def _commit_behind(self, orders: list[Order | FlatOrder], state: dict[str, Any],
+                       now: datetime) -> None:
+        """Write the page on the writer thread while the walk reads the next one: SQLite's
+        work (b-trees, full-text index, WAL) runs without the GIL. One page in flight,
+        pages commit in order, each with its bookmark; a failed write surfaces at the next
+        page or at the end of the walk, before anything later is written."""
+        self._flush()
+        self._check_cancel()  # the page just counted may have been the last one wanted
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1,
+                                              thread_name_prefix="orderdesk-write")
+        self._writing = self._writer.submit(self.store.upsert_page, self.name, orders, state,
+                                            synced_at=now)
+
+    def _flush(self) -> None:
+        """Wait for the page being written (if any) and count it."""
+        if self._writing is not None:
+            future, self._writing = self._writing, None
+            self._committed(future.result())
+
+    def _committed(self, changes: ChangeSet) -> ChangeSet:
         self.counts.pages += 1
         self.counts.apply(changes)
         self._report("fetching", changes)
         return changes
+
+    def _close_writer(self, *, ok: bool) -> None:
+        try:
+            if ok:
+                self._flush()
+            elif self._writing is not None:
+                # Failing or cancelled: the page in flight commits or rolls back whole;
+                # wait for it so the store is quiet before the run reports.
+                future, self._writing = self._writing, None
+                try:
+                    self._committed(future.result())
+                except Exception:  # noqa: S110 - the run already failed for its own reason
+                    pass
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
 
     def _start_full(self, state: dict[str, Any]) -> dict[str, Any]:
         if not state.get("full_run"):
@@ -306,9 +350,10 @@ class SyncEngine:
             bookmark = last
             state = {**state, "v": STATE_VERSION, "bookmark": _iso(bookmark),
                      "boundary": boundary}
-            self._commit(fresh, state, now)
+            self._commit_behind(fresh, state, now)
             if not page.next:
                 break
+        self._flush()
         if mode == "full":
             self._finish_full(self.store.get_state(self.name), verify=False)
 

@@ -151,3 +151,39 @@ def test_a_server_that_ignores_paging_is_detected(tmp_path: Path) -> None:
         result = SyncEngine(store, make_client(config, "t", http), page_size=10).run()
     assert result.outcome == "failed" and "same page" in result.message
     assert len(store.remote_ids("s")) == 10  # what was fetched is kept
+
+
+def test_a_failed_page_write_stops_the_walk_and_keeps_what_was_committed(
+        tmp_path: Path) -> None:
+    """Pages are written on a writer thread, one in flight: a write that fails surfaces
+    as the run's classed error, nothing after it is written, the bookmark stays at the
+    last committed page, and the next run resumes from there."""
+    from orderdesk.models.errors import StoreError
+
+    orders = [_order(i, T0 + timedelta(minutes=i)) for i in range(1, 61)]
+    store = OrderStore(tmp_path / "c.sqlite3")
+    store.add_connection("s", "shop-staff", "http://shop.test")
+    config = ConnectionConfig(name="s", kind=ConnectionKind.SHOP_STAFF,
+                              base_url="http://shop.test", page_size=10)
+    real = store.upsert_page
+    calls = {"n": 0}
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise StoreError("The order cache could not be updated.", retriable=True)
+        return real(*args, **kwargs)
+
+    store.upsert_page = flaky  # type: ignore[method-assign]
+    with HttpTransport(transport=httpx.MockTransport(FakeShop(orders)), max_retries=0) as http:
+        result = SyncEngine(store, make_client(config, "t", http), page_size=10).run(full=True)
+    assert result.outcome == "failed" and "cache" in result.message
+    # pages of 10, each after the first starting at the inclusive boundary: 1-10, 11-19
+    assert store.remote_ids("s") == {str(i) for i in range(1, 20)}
+    assert calls["n"] == 3 and result.pages == 2
+    assert store.get_state("s")["bookmark"] == orders[18]["updated_at"]
+    store.upsert_page = real  # type: ignore[method-assign]
+    with HttpTransport(transport=httpx.MockTransport(FakeShop(orders)), max_retries=0) as http:
+        again = SyncEngine(store, make_client(config, "t", http), page_size=10).run()
+    assert again.ok and again.added == 41
+    assert store.remote_ids("s") == {str(i) for i in range(1, 61)}
