@@ -84,6 +84,7 @@ FONT_FAMILIES = ("Noto Sans", "DejaVu Sans", "Liberation Sans", "Noto Sans CJK J
 _COUNT_CHECKS = {"quantity", "line count"}
 _LINE_CHECK = re.compile(r"^line \d+ ")
 NO_MARK = "–"
+LINE_WIDTHS = (7, 43, 14, 12, 8, 16)  #: the lines table's columns, % of the width
 
 
 #: ``QTextFormat`` object type of the ✓/⚠ marks, drawn as vector paths (see :class:`_Marks`)
@@ -227,6 +228,30 @@ class _Formats:
         self._blocks: dict[tuple[Any, ...], QTextBlockFormat] = {}
         self.ok_mark = self._mark(self.ok, "ok")
         self.bad_mark = self._mark(self.bad, "bad")
+        # table formats, made once per renderer (they are values, copied on insert)
+        self.info_table = QTextTableFormat()
+        self.info_table.setBorder(0)
+        self.info_table.setCellPadding(0)
+        self.info_table.setCellSpacing(0)
+        self.info_table.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+        self.info_table.setColumnWidthConstraints(
+            [QTextLength(QTextLength.Type.PercentageLength, p) for p in (38, 37, 25)])
+        self.info_table.setTopMargin(4 * px)
+        self.info_table.setBottomMargin(8 * px)
+        self.lines_table = QTextTableFormat()
+        self.lines_table.setHeaderRowCount(1)
+        # No grid: a header band and whitespace, as the totals and payments below. Qt
+        # draws a collapsed grid cell by cell: a quarter of each page's layout and drawing.
+        self.lines_table.setBorder(0)
+        self.lines_table.setCellSpacing(0)
+        self.lines_table.setCellPadding(2.5 * px)
+        self.lines_table.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+        self.lines_table.setColumnWidthConstraints(
+            [QTextLength(QTextLength.Type.PercentageLength, p) for p in LINE_WIDTHS])
+        self.right = QTextBlockFormat()
+        self.right.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.head_cell = QTextTableCellFormat()
+        self.head_cell.setBackground(QColor("#eef1f5"))
 
     @staticmethod
     def _mark(base: QTextCharFormat, kind: str) -> QTextCharFormat:
@@ -327,16 +352,7 @@ def _fill(cursor: QTextCursor, order: Order, recon: Reconciliation, f: _Formats,
         methods.append(("Payment", order.payment_method.name))
     if order.shipping_method and order.shipping_method.name:
         methods.append(("Shipping", order.shipping_method.name))
-    info = QTextTableFormat()
-    info.setBorder(0)
-    info.setCellPadding(0)
-    info.setCellSpacing(0)
-    info.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
-    info.setColumnWidthConstraints([QTextLength(QTextLength.Type.PercentageLength, p)
-                                    for p in (38, 37, 25)])
-    info.setTopMargin(4 * f.px)
-    info.setBottomMargin(8 * f.px)
-    table = cursor.insertTable(1, 3, info)
+    table = cursor.insertTable(1, 3, f.info_table)
     for col, (label, values) in enumerate((("Customer", cust), ("Billing address", bill))):
         cell = table.cellAt(0, col).firstCursorPosition()
         cell.insertText(label, f.label)
@@ -421,23 +437,10 @@ def _fill(cursor: QTextCursor, order: Order, recon: Reconciliation, f: _Formats,
 def _lines_table(cursor: QTextCursor, order: Order, recon: Reconciliation,
                  f: _Formats) -> None:
     cur = order.currency
-    fmt = QTextTableFormat()
-    fmt.setHeaderRowCount(1)
-    # No grid: a header band and whitespace, as the totals and payments below. Qt draws
-    # a collapsed grid cell by cell; it was a quarter of each page's layout and drawing.
-    fmt.setBorder(0)
-    fmt.setCellSpacing(0)
-    fmt.setCellPadding(2.5 * f.px)
-    fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
-    widths = (7, 43, 14, 12, 8, 16)
-    fmt.setColumnWidthConstraints([QTextLength(QTextLength.Type.PercentageLength, p)
-                                   for p in widths])
     rows = max(1, len(order.lines))
-    table = cursor.insertTable(rows + 1, len(widths), fmt)
-    right = QTextBlockFormat()
-    right.setAlignment(Qt.AlignmentFlag.AlignRight)
-    head = QTextTableCellFormat()
-    head.setBackground(QColor("#eef1f5"))
+    table = cursor.insertTable(rows + 1, len(LINE_WIDTHS), f.lines_table)
+    right = f.right
+    head = f.head_cell
     numeric = (True, False, True, True, True, True)
     for col, title in enumerate(("#", "Product", "Unit price", "Discount", "Qty", "Total")):
         cell = table.cellAt(0, col)
