@@ -5,10 +5,11 @@ comes from a count; the ids of a window of 200 rows come from the store
 (``ORDER BY <keys>, id LIMIT 200 OFFSET k``), and so do their rows, when the view
 first asks for them. When an index gives the query's order (the store says so), any
 window costs milliseconds, however deep. When it does not (a search, a multi-key
-sort, a rare tab + column combination), the first window is painted at once and all
-ids are read in the background, once; until they arrive, unread rows show as
-placeholders. Filtering and sorting are queries run off the GUI thread; the result
-replaces the rows in one reset. ``flags()`` and ``rowCount()`` never touch the store.
+sort, a rare tab + column combination), windows are read by their own query (slower:
+the store sorts or walks the matches) until someone scrolls past the first ones;
+then all ids are read once in the background.
+Filtering and sorting are queries run off the GUI thread; the result replaces the
+rows in one reset. ``flags()`` and ``rowCount()`` never touch the store.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ _MUTED = QColor("#8a8f98")
 _WARN_BRUSH = QBrush(_WARN)
 _MUTED_BRUSH = QBrush(_MUTED)
 _UNKNOWN: Any = object()
+_DELETED = StatusCategory.DELETED
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
@@ -103,6 +105,8 @@ class OrderTableModel(QAbstractTableModel):
     MAX_WINDOWS = 64
     #: Look up this many ids by scanning the id array before building the id → row dict.
     SCAN_LOOKUPS = 16
+    #: Windows read by query before all ids of an unindexed order are read.
+    EAGER_WINDOWS = 2
     #: Background jobs start after the first paint, or after this long without one.
     PAINT_WAIT_MS = 100
     #: Ids ``rows_of`` places by a count query each when they are not in memory.
@@ -124,6 +128,8 @@ class OrderTableModel(QAbstractTableModel):
         self.service = service
         self.columns: tuple[OrderColumn, ...] = COLUMNS
         self._align = tuple(_alignment(col) for col in self.columns)
+        self._problem_columns = frozenset(
+            i for i, col in enumerate(self.columns) if col.type is ColumnType.PROBLEMS)
         #: each cached row's display texts, formatted on first paint (same keys as _cache)
         self._cells: dict[int, list[str | None]] = {}
         self.runner = runner or TaskRunner(self, threads=2)
@@ -142,8 +148,10 @@ class OrderTableModel(QAbstractTableModel):
         self._pending_count: int | None = None  #: the row count, once known
         self._first: tuple[array[int], bool] | None = None  #: first window, until shown
         self._filters = OrderQuery(sort=())  #: the current query without status or sort
+        self._refreshing = False  #: the current query is re-run after a sync
         self._paint_pending = 0  #: generation whose first paint starts the background jobs
         self._started = 0  #: generation whose background jobs are submitted
+        self._all_requested = 0  #: generation whose all-ids job is submitted
         self._complete = False
         self.utc = False
         self.counts: QueryCounts | None = None
@@ -176,6 +184,7 @@ class OrderTableModel(QAbstractTableModel):
         index gives its order) all ids."""
         changed_sort = query.sort != self._query.sort
         self._query = query
+        self._refreshing = False
         if changed_sort:
             self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
         self._start()
@@ -184,6 +193,7 @@ class OrderTableModel(QAbstractTableModel):
         """Re-run the current query (after a sync): positions may have shifted, so every
         id window read before is dropped when the new first window arrives."""
         self._counted = None
+        self._refreshing = True
         self._start()
 
     def set_sort(self, keys: Sequence[SortKey]) -> None:
@@ -212,31 +222,24 @@ class OrderTableModel(QAbstractTableModel):
         else:
             self._fresh = None
 
-        # A search is counted by the full-text index, which the store also asks to
-        # choose how to read the first window: both in one job, the count first.
-        count_first = known is None and bool(query.text.strip())
-
-        def first() -> tuple[array[int], list[OrderRow], bool, int | None]:
-            n = service.match_count(query) if count_first else None
+        def first() -> tuple[array[int], list[OrderRow], bool]:
             ids = service.ids(query, limit=page)
             windowed = len(ids) == page and service.ordered_by_index(query)
-            return ids, service.rows(ids), windowed, n
+            return ids, service.rows(ids), windowed
 
         self.runner.submit("first", first,
                            lambda r: self._on_first(generation, *r), self._on_error)
         if known is not None:
             self._pending_count = known
-        elif not count_first:  # alongside the first window, on the other worker
+        else:  # alongside the first window, on the other worker
             self.runner.submit("count", lambda: service.match_count(query),
                                lambda n: self._on_count(generation, n), self._on_error)
         self._filters = filters
 
     def _on_first(self, generation: int, ids: array[int], rows: list[OrderRow],
-                  windowed: bool, count: int | None) -> None:
+                  windowed: bool) -> None:
         if generation != self._generation:
             return
-        if count is not None:
-            self._pending_count = count
         for row in rows:
             self._remember(row.id, row)
         if len(ids) < self.PAGE_SIZE:
@@ -248,22 +251,28 @@ class OrderTableModel(QAbstractTableModel):
         if generation != self._generation or self._pending_count is not None:
             return
         self._pending_count = count
-        self._show()
+        if self._shown:  # the first window is on screen: the other rows join it
+            if self._all is None:
+                self._resize(count)
+            self._check_complete()
+        else:
+            self._show()
 
     def _show(self) -> None:
-        """Once the first window and the row count are in: one reset to both (the
-        count is read alongside the first window, so that the scroll bar and a row
-        restored after a refresh do not jump)."""
-        if self._first is None or self._pending_count is None:
+        """Show the first window: at once for a new query (the count, read alongside,
+        grows the rows when it arrives); after a refresh, only with the count, in one
+        reset, so that the scroll bar and the rows restored do not jump."""
+        if self._first is None or (self._pending_count is None and self._refreshing):
             return
         (ids, windowed), self._first = self._first, None
-        count = self._pending_count
+        exact = self._pending_count is not None
+        count = self._pending_count if self._pending_count is not None else len(ids)
         generation = self._generation
         self.beginResetModel()
         self._count = count
         self._windows.clear()
         self._windows[0] = ids
-        self._all = ids if len(ids) >= count else None
+        self._all = ids if len(ids) < self.PAGE_SIZE or (exact and len(ids) >= count) else None
         self._windowed = windowed
         self._index = None
         self._scans = 0
@@ -282,17 +291,24 @@ class OrderTableModel(QAbstractTableModel):
         generation, self._paint_pending = self._paint_pending, 0
         QTimer.singleShot(0, self, lambda: self._background(generation))
 
+    def _load_all(self) -> None:
+        """Read every id of an order no index gives, once, in the background: when a
+        window past the first ones is wanted (someone scrolls), not before; until it
+        arrives windows are read by their own query."""
+        if self._all is not None or self._windowed or self._all_requested == self._generation:
+            return
+        self._all_requested = generation = self._generation
+        service, query = self.service, self._query
+        self.runner.submit("all", lambda: service.ids(query),
+                           lambda r: self._on_all(generation, r), self._on_error)
+
     def _background(self, generation: int) -> None:
-        """After the first paint: all ids (when no index gives the order) and the
-        counts per status (when not known)."""
+        """After the first paint: the counts per status (when not known)."""
         if generation != self._generation or self._started == generation:
             return
         self._started = generation
         self._paint_pending = 0
         service, query, filters = self.service, self._query, self._filters
-        if not self._windowed and self._all is None:
-            self.runner.submit("all", lambda: service.ids(query),
-                               lambda r: self._on_all(generation, r), self._on_error)
         if self._fresh is None:
             def counts() -> tuple[dict[StatusCategory, int], int]:
                 return service.counts(query), service.total()
@@ -335,9 +351,10 @@ class OrderTableModel(QAbstractTableModel):
         self._check_complete()
 
     def _check_complete(self) -> None:
+        """Complete: the first window shown and the row count exact. Every row can then
+        be read (by index windows, from all ids, or, while an unindexed order's ids
+        are still arriving, by a window query)."""
         if not self._shown or self._pending_count is None:
-            return
-        if not self._windowed and self._all is None:
             return
         self._complete = True
         if self._fresh is None or not self._loading:
@@ -404,6 +421,8 @@ class OrderTableModel(QAbstractTableModel):
             return ids
         if not fetch or self._stale:
             return None
+        if window >= self.EAGER_WINDOWS:
+            self._load_all()
         try:
             ids = self.service.ids(self._query, limit=self.PAGE_SIZE,
                                    offset=window * self.PAGE_SIZE)
@@ -500,8 +519,7 @@ class OrderTableModel(QAbstractTableModel):
         return out
 
     def order_row(self, row: int, *, fetch: bool = True) -> OrderRow | None:
-        """The cached row, reading its window from the store when it is not cached
-        (not while all ids of an unindexed order are still being read: placeholder)."""
+        """The cached row, reading its window from the store when it is not cached."""
         # fast path (every painted cell comes here): the id in memory, the row cached
         page = self.PAGE_SIZE
         ids = self._all if self._all is not None else self._windows.get(row // page)
@@ -512,15 +530,13 @@ class OrderTableModel(QAbstractTableModel):
                 if found is not _UNKNOWN:
                     self._cache.move_to_end(ids[at])
                     return cast("OrderRow | None", found)
-        if not fetch or (not self._windowed and self._all is None):
-            fetch = False
         order_id = self.id_at(row, fetch=fetch)
         if order_id is None:
             return None
         if order_id in self._cache:
             self._cache.move_to_end(order_id)
             return self._cache[order_id]
-        if not fetch and self._all is None:
+        if not fetch:
             return None
         self._fetch_rows(row // self.PAGE_SIZE)
         return self._cache.get(order_id)
@@ -598,14 +614,14 @@ class OrderTableModel(QAbstractTableModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         # Called ~3,000 times a paint (each visible cell, several roles): plain int
         # roles, and each row's texts and colours formatted once, kept with the row.
+        role = int(role)
+        if role != _ALIGN and role not in _ROW_ROLES:
+            return None  # font, background, decoration...: asked for every cell
         r, c = index.row(), index.column()
         if not (0 <= r < self._count and 0 <= c < len(self.columns)):
             return None
-        role = int(role)
         if role == _ALIGN:
             return self._align[c]
-        if role not in _ROW_ROLES:
-            return None
         if role == IdRole:
             return self.id_at(r)
         row = self.order_row(r)
@@ -629,17 +645,18 @@ class OrderTableModel(QAbstractTableModel):
                 if col.sort is not SortField.SYNCED:  # "2 min ago" ages: not kept
                     cells[c] = text
             return text
+        if role == _FOREGROUND:
+            if c in self._problem_columns and row.problems:
+                return _WARN_BRUSH
+            if row.status.category is _DELETED:
+                return _MUTED_BRUSH
+            return None
         col = self.columns[c]
         value = col.value(row)
         if role == ValueRole:
             return value
         if role == _TOOLTIP:
             return self._tooltip(col, row, value)
-        if role == _FOREGROUND:
-            if col.type is ColumnType.PROBLEMS and value:
-                return _WARN_BRUSH
-            if row.status.category is StatusCategory.DELETED:
-                return _MUTED_BRUSH
         return None
 
     def _display(self, col: OrderColumn, row: OrderRow, value: Any) -> str:

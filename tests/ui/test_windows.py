@@ -50,7 +50,7 @@ def windowed_model(qtbot, ctx: AppContext, query: OrderQuery) -> OrderTableModel
     model.MAX_CACHED_ROWS = 3 * PAGE
     with qtbot.waitSignal(model.loaded, timeout=TIMEOUT):
         model.set_query(query)
-    qtbot.waitUntil(lambda: model.is_complete, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: model.is_complete and not model.runner.busy(), timeout=TIMEOUT)
     return model
 
 
@@ -61,8 +61,8 @@ def test_rows_at_any_position_equal_the_reference_order(qtbot, ctx, name):
     assert len(expected) > 2 * PAGE or not indexed
     model = windowed_model(qtbot, ctx, query)
     assert model.rowCount() == len(expected)
-    # an index gives the order: the model holds windows, not all ids; else all ids
-    assert (model._all is None) == (indexed and len(expected) > PAGE)
+    # windows, not all ids (an unindexed order reads all ids once someone scrolls)
+    assert (model._all is None) == (len(expected) > PAGE)
     rows = list(range(len(expected)))
     random.Random(name).shuffle(rows)
     for r in rows:
@@ -70,6 +70,9 @@ def test_rows_at_any_position_equal_the_reference_order(qtbot, ctx, name):
         row = model.data(model.index(r, 1), RowRole)
         assert row is not None and row.id == expected[r]
         assert len(model._windows) <= model.MAX_WINDOWS
+    qtbot.waitUntil(lambda: not model.runner.busy(), timeout=TIMEOUT)
+    deep = len(expected) > model.EAGER_WINDOWS * PAGE  # rows past the first windows read
+    assert (model._all is not None) == (not indexed and deep)
     assert model.ids.tolist() == expected
     for r in rows[:10]:
         assert model.row_of(expected[r]) == r
@@ -77,6 +80,25 @@ def test_rows_at_any_position_equal_the_reference_order(qtbot, ctx, name):
     assert sorted(model.rows_of([expected[r] for r in rows[:5]])) == sorted(rows[:5])
     assert model.ids_in_rows([(3, 17), (40, 41)]).tolist() == (
         expected[3:18] + expected[40:42])
+    model.runner.shutdown()
+
+
+@pytest.mark.parametrize("name", ["search", "two keys"])
+def test_rows_are_right_before_all_ids_arrive(qtbot, ctx, name):
+    """No index gives the order: until the background list is in, each window is
+    read by its own query, with the same rows."""
+    query, _ = QUERIES[name]
+    expected = reference(ctx, query)
+    model = OrderTableModel(OrderService(ctx.store))
+    model.PAGE_SIZE = PAGE
+    model.PAINT_WAIT_MS = 60_000  # no view paints: the background jobs do not start
+    model.set_query(query)
+    qtbot.waitUntil(lambda: model.is_complete, timeout=TIMEOUT)
+    assert model._all is None and model.rowCount() == len(expected)
+    for r in reversed(range(len(expected))):
+        assert model.data(model.index(r, 0), IdRole) == expected[r], r
+        row = model.data(model.index(r, 1), RowRole)
+        assert row is not None and row.id == expected[r]
     model.runner.shutdown()
 
 
