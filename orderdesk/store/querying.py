@@ -60,16 +60,24 @@ def _fts_match(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _text_clause(term: str, dialect: str, index: int, *,
-                 drive_by_sort: bool = False) -> ColumnElement[bool]:
-    """One search term; ``index`` keeps each term's bound parameter apart (two text
-    clauses with the same parameter name would share one value).
+#: How a search is read (see ``OrderStore._search_plan``): SORT the matches (rows
+#: looked up by id, then sorted); WALK the sort index testing each order against
+#: the set of matches (``id + 0`` keeps SQLite from looking the matches up by id);
+#: PROBE: walk the sort index and test each order's own indexed text with
+#: ``instr`` (a substring test, what a trigram phrase query means), no match set.
+SORT, WALK, PROBE = "sort", "walk", "probe"
 
-    ``drive_by_sort``: test each order met along the sort index against the match
-    set (``id + 0`` keeps SQLite from looking the matches up by rowid and sorting
-    them all), which reads far fewer rows for a first page when a term is common."""
+
+def _text_clause(term: str, dialect: str, index: int, *,
+                 plan: str = SORT) -> ColumnElement[bool]:
+    """One search term; ``index`` keeps each term's bound parameter apart (two text
+    clauses with the same parameter name would share one value)."""
     name = f"term{index}"
     if dialect == "sqlite":
+        if plan == PROBE:
+            return text(  # type: ignore[return-value]
+                f"instr((SELECT body FROM orders_fts WHERE orders_fts.rowid = orders.id), "
+                f":{name}) > 0").bindparams(**{name: term})
         if len(term) >= 3:
             sub = text(f"SELECT rowid FROM orders_fts WHERE orders_fts MATCH :{name}"
                        ).bindparams(**{name: _fts_match(term)})
@@ -77,13 +85,13 @@ def _text_clause(term: str, dialect: str, index: int, *,
             # Too short for trigrams: scan the (folded) FTS text itself.
             sub = text(f"SELECT rowid FROM orders_fts WHERE instr(body, :{name}) > 0"
                        ).bindparams(**{name: term})
-        target: Any = o.id + 0 if drive_by_sort else o.id
+        target: Any = o.id + 0 if plan == WALK else o.id
         return target.in_(sub.columns(column("rowid", Integer)))  # type: ignore[no-any-return]
     raise NotImplementedError(f"free-text search on {dialect}")  # pragma: no cover
 
 
 def where_clauses(query: OrderQuery, connection_ids: Mapping[str, int],
-                  dialect: str, *, drive_by_sort: bool = False) -> list[ColumnElement[bool]]:
+                  dialect: str, *, plan: str = SORT) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     if query.connections:
         ids = [connection_ids[n] for n in query.connections if n in connection_ids]
@@ -95,7 +103,7 @@ def where_clauses(query: OrderQuery, connection_ids: Mapping[str, int],
     if not query.include_deleted:
         clauses.append(o.category != str(StatusCategory.DELETED))
     for index, term in enumerate(search_terms(query.text)):
-        clauses.append(_text_clause(term, dialect, index, drive_by_sort=drive_by_sort))
+        clauses.append(_text_clause(term, dialect, index, plan=plan))
     if query.numbers:
         clauses.append(or_(o.number.in_(query.numbers), o.remote_id.in_(query.numbers)))
     if query.created_from is not None:
@@ -168,9 +176,9 @@ def order_by(query: OrderQuery, connection_ids: Mapping[str, int],
 
 
 def ids_select(query: OrderQuery, connection_ids: Mapping[str, int],
-               dialect: str, *, drive_by_sort: bool = False) -> Select[Any]:
+               dialect: str, *, plan: str = SORT) -> Select[Any]:
     stmt = select(o.id).where(and_(True, *where_clauses(
-        query, connection_ids, dialect, drive_by_sort=drive_by_sort)))
+        query, connection_ids, dialect, plan=plan)))
     return stmt.order_by(*order_by(query, connection_ids, dialect))
 
 

@@ -63,10 +63,8 @@ _line_values = itemgetter(*LINE_COLUMNS)
 _payment_values = itemgetter(*PAYMENT_COLUMNS)
 _CHUNK = 500  # bound parameters per IN (...) list
 _FETCH = 65536  # ids per fetchmany
-#: Walk the sort index for a search's window when 1 order in this many (or more) matches.
+#: A search matching under 1 order in this many is read by sorting its matches.
 _DRIVE_RATIO = 100
-#: The same for all ids of a search (see ``OrderStore._drive_by_sort``).
-_DRIVE_RATIO_ALL = 10
 
 
 def _now() -> datetime:
@@ -126,7 +124,7 @@ class OrderStore:
         self._lock = threading.Lock()
         self._fts_counts: dict[str, int] = {}  # MATCH expression -> orders (a hint)
         self._plans: dict[str, bool] = {}  # ids statement -> read off one index
-        self._total_hint: int | None = None  # orders in the cache, for plan choices
+        self._id_bounds: tuple[int, int] | None = None  # lowest id, orders: a plan hint
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> OrderStore:
@@ -459,9 +457,8 @@ class OrderStore:
             offset: int = 0) -> array[int]:
         """Internal ids of the orders matching ``query``, in its sort order; with
         ``limit``/``offset``, one window of that order."""
-        drive = self._drive_by_sort(query, window=limit is not None and limit <= _FETCH)
-        stmt = querying.ids_select(query, self._connection_ids(), self.dialect,
-                                   drive_by_sort=drive)
+        plan = self._search_plan(query, offset, limit)
+        stmt = querying.ids_select(query, self._connection_ids(), self.dialect, plan=plan)
         if limit is not None:
             stmt = stmt.limit(limit)
         if offset:
@@ -500,40 +497,55 @@ class OrderStore:
                 self._fts_counts.pop(next(iter(self._fts_counts)))
         return n
 
-    def _drive_by_sort(self, query: OrderQuery, *, window: bool) -> bool:
-        """For a search: walk the sort index and test each order against the match
-        set (cheap when matches are common), rather than sort every match (cheap when
-        they are rare). SQLite alone cannot tell which: it does not know how many
-        orders a term matches. A window stops after its rows, so it walks the index
-        from 1 % of orders matching; all ids walk the whole index, which pays from
-        ~10 % (at 1M orders: 0.6 s sorting 176k matches, 0.3 s walking). Whether
-        that many match is asked of the full-text index by stepping at most that
-        many matches (``LIMIT 1 OFFSET k``: ~3 ms for 10,000 of 176k; a full count
-        costs 50-60 ms), unless a count of the same terms is remembered (the choice
-        only affects speed)."""
+    def _search_plan(self, query: OrderQuery, offset: int, limit: int | None) -> str:
+        """How to read ids ``offset:offset+limit`` of a search (``querying.SORT``,
+        ``WALK`` or ``PROBE``). SQLite alone sorts every match (it does not know how
+        many orders a term matches): cheap when they are rare, 0.4-0.6 s for a word in
+        18 % of a million orders. Walking the sort index and stopping after the
+        window's rows is cheap when they are common: testing each order's own text
+        costs ~4 µs an order met and nothing up front (5-12 ms for a first window of
+        that word); testing against the set of matches costs building the set (~0.4 µs
+        a match, 50-100 ms there) and ~0.6 µs an order met; sorting, ~3.8 µs a
+        match. The cheapest by those
+        rates, with the share of orders matching estimated by the full-text index:
+        the rowid of its ``N/100``-th match (~3 ms to step there; rowids ascend, so
+        ``N/100`` over the rowids below it is the share), or a remembered count."""
         if self.dialect != "sqlite":
-            return False
+            return querying.SORT
         terms = search_terms(query.text)
         if not terms or any(len(t) < 3 for t in terms):
-            return False
+            return querying.SORT
         match = querying.fts_query(replace(query, text=" ".join(terms)))
         with self._lock:
             n = self._fts_counts.get(match)
-            total = self._total_hint
-        if total is None:
-            total = self.total_orders()
+            bounds = self._id_bounds
+        if bounds is None:
+            with self._read() as conn:
+                low, total = conn.execute(select(func.min(orders.c.id), func.count())).one()
+            bounds = (int(low or 0), int(total or 0))
             with self._lock:
-                self._total_hint = total
-        needed = -(-total // (_DRIVE_RATIO if window else _DRIVE_RATIO_ALL))
+                self._id_bounds = bounds
+        low, total = bounds
+        if total == 0:
+            return querying.SORT
         if n is not None:
-            return n >= needed
-        if needed <= 1:
-            return True
-        with self._read() as conn:
-            found = conn.exec_driver_sql(
-                "SELECT 1 FROM orders_fts WHERE orders_fts MATCH ? LIMIT 1 OFFSET ?",
-                (match, needed - 1)).first()
-        return found is not None
+            share = n / total
+        else:
+            k = max(1, total // _DRIVE_RATIO)
+            with self._read() as conn:
+                kth = conn.exec_driver_sql(
+                    "SELECT rowid FROM orders_fts WHERE orders_fts MATCH ? LIMIT 1 OFFSET ?",
+                    (match, k - 1)).scalar()
+            if kth is None:
+                return querying.SORT  # under 1 % match: sorting them is cheap
+            share = min(1.0, k / max(1, int(kth) - low + 1))
+        matches = share * total
+        met = (offset + (limit if limit is not None else matches)) / max(share, 1e-9)
+        met = min(met, total)
+        costs = {querying.SORT: 3.8 * matches,  # µs, measured at 1M orders (see above)
+                 querying.WALK: 0.4 * matches + 0.6 * met,
+                 querying.PROBE: 4.0 * met}
+        return min(costs, key=lambda plan: costs[plan])
 
     def ordered_by_index(self, query: OrderQuery) -> bool:
         """Whether any window of ``query``'s order (``ids(limit=, offset=)``) is read
