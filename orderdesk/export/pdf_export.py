@@ -87,57 +87,61 @@ NO_MARK = "–"
 LINE_WIDTHS = (7, 43, 14, 12, 8, 16)  #: the lines table's columns, % of the width
 
 
-#: ``QTextFormat`` object type of the ✓/⚠ marks, drawn as vector paths (see :class:`_Marks`)
-MARK_OBJECT = QTextFormat.ObjectTypes.UserObject + 1
-MARK_KIND = QTextFormat.Property.UserProperty + 1
+#: ``QTextFormat`` object types of the ✓ and ⚠ marks, drawn as vector paths (:class:`_Mark`)
+OK_OBJECT = QTextFormat.ObjectTypes.UserObject + 1
+BAD_OBJECT = QTextFormat.ObjectTypes.UserObject + 2
+OK_COLOR, BAD_COLOR = "#15803d", "#b45309"
 #: Characters of our own texts (pricing formulas and problems) that Noto Sans lacks,
 #: replaced so that no fallback font is embedded for them; order data is left alone
 _SUBSTITUTES = str.maketrans({"\u2212": "\u2013"})  # minus sign → en dash
 
 
-class _Marks(QPyTextObject):
-    """Draws ✓ and ⚠ inline as vector paths in the text's colour.
+class _Mark(QPyTextObject):
+    """Draws ✓ (``ok``) or ⚠ inline as a vector path.
 
     Noto Sans has neither glyph; as text they came from DejaVu Sans, a third font
     embedded in every file (about 3 ms per file when the PDF is closed, a sixth of
-    a one-order file's time). Drawn, they look the same at any zoom.
+    a one-order file's time). Drawn, they look the same at any zoom. The size and
+    the paths are made once: Qt asks for the size several times per mark while it
+    lays a document out.
     """
 
+    def __init__(self, ok: bool, em: float, color: str) -> None:
+        super().__init__()
+        self.ok = ok
+        w, h = em * 0.85, em * 0.76
+        self.size = QSizeF(w, h)
+        if ok:
+            self.pen = QPen(QColor(color), h * 0.12)
+            self.pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            self.pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            self.path = QPainterPath(QPointF(w * 0.12, h * 0.55))
+            self.path.lineTo(QPointF(w * 0.4, h * 0.85))
+            self.path.lineTo(QPointF(w * 0.9, h * 0.12))
+        else:
+            self.brush = QColor(color)
+            self.path = QPainterPath(QPointF(w * 0.5, h * 0.05))
+            self.path.lineTo(QPointF(w * 0.98, h * 0.95))
+            self.path.lineTo(QPointF(w * 0.02, h * 0.95))
+            self.path.closeSubpath()
+            self.bang = QPainterPath()
+            self.bang.addRect(QRectF(w * 0.45, h * 0.32, w * 0.1, h * 0.36))
+            self.bang.addRect(QRectF(w * 0.45, h * 0.75, w * 0.1, h * 0.1))
+
     def intrinsicSize(self, doc: QTextDocument, pos: int, fmt: QTextFormat) -> QSizeF:
-        device = doc.documentLayout().paintDevice()
-        dpi = device.logicalDpiY() if device is not None else 96
-        em = fmt.toCharFormat().font().pointSizeF() * dpi / 72  # the font size in pixels
-        return QSizeF(em * 0.85, em * 0.76)
+        return self.size
 
     def drawObject(self, painter: QPainter, rect: QRectF | QRect, doc: QTextDocument, pos: int,
                    fmt: QTextFormat) -> None:
-        rect = QRectF(rect)
-        char = fmt.toCharFormat()
-        color = char.foreground().color()
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        h = rect.height()
-        x, y, w = rect.x(), rect.y(), rect.width()
-        if fmt.property(MARK_KIND) == "ok":
-            pen = QPen(color, h * 0.12)
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-            painter.setPen(pen)
-            path = QPainterPath(QPointF(x + w * 0.12, y + h * 0.55))
-            path.lineTo(QPointF(x + w * 0.4, y + h * 0.85))
-            path.lineTo(QPointF(x + w * 0.9, y + h * 0.12))
-            painter.drawPath(path)
+        painter.translate(QRectF(rect).topLeft())
+        if self.ok:
+            painter.setPen(self.pen)
+            painter.drawPath(self.path)
         else:
-            triangle = QPainterPath(QPointF(x + w * 0.5, y + h * 0.05))
-            triangle.lineTo(QPointF(x + w * 0.98, y + h * 0.95))
-            triangle.lineTo(QPointF(x + w * 0.02, y + h * 0.95))
-            triangle.closeSubpath()
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
-            painter.drawPath(triangle)
-            painter.setBrush(QColor("#ffffff"))
-            painter.drawRect(QRectF(x + w * 0.45, y + h * 0.32, w * 0.1, h * 0.36))
-            painter.drawRect(QRectF(x + w * 0.45, y + h * 0.75, w * 0.1, h * 0.1))
+            painter.fillPath(self.path, self.brush)
+            painter.fillPath(self.bang, QColor("#ffffff"))
         painter.restore()
 
 
@@ -221,13 +225,13 @@ class _Formats:
         self.section = char(10, bold=True)
         self.muted = char(7.5, color="#666666")
         self.label = char(6.5, color="#666666", caps=True)
-        self.ok = char(9, color="#15803d")  # ✓ comes from DejaVu Sans: no bold face to embed
-        self.bad = char(9, bold=True, color="#b45309")
+        self.ok = char(9, color=OK_COLOR)  # ✓ comes from DejaVu Sans: no bold face to embed
+        self.bad = char(9, bold=True, color=BAD_COLOR)
         self.header = char(8, bold=True, color="#333333")
         self.fm_text = QFontMetricsF(self.text.font())
         self._blocks: dict[tuple[Any, ...], QTextBlockFormat] = {}
-        self.ok_mark = self._mark(self.ok, "ok")
-        self.bad_mark = self._mark(self.bad, "bad")
+        self.ok_mark = self._mark(self.ok, OK_OBJECT)
+        self.bad_mark = self._mark(self.bad, BAD_OBJECT)
         # table formats, made once per renderer (they are values, copied on insert)
         self.info_table = QTextTableFormat()
         self.info_table.setBorder(0)
@@ -254,10 +258,9 @@ class _Formats:
         self.head_cell.setBackground(QColor("#eef1f5"))
 
     @staticmethod
-    def _mark(base: QTextCharFormat, kind: str) -> QTextCharFormat:
+    def _mark(base: QTextCharFormat, kind: int) -> QTextCharFormat:
         fmt = QTextCharFormat(base)
-        fmt.setObjectType(MARK_OBJECT)
-        fmt.setProperty(MARK_KIND, kind)
+        fmt.setObjectType(kind)
         return fmt
 
     def mark(self, ok: bool) -> tuple[str, QTextCharFormat]:
@@ -497,7 +500,9 @@ class _Renderer:
         self.footer_font = _font(7.0, self.families)
         self.formats = _Formats(self.families, self.width, self.px)
         self.stamp = datetime.now(UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        self.marks = _Marks()
+        em = 9.0 * RESOLUTION / 72  # the marks' 9 pt text, in device pixels
+        self.ok_mark = _Mark(True, em, OK_COLOR)
+        self.bad_mark = _Mark(False, em, BAD_COLOR)
 
     def use(self, writer: QPdfWriter) -> None:
         """Draw on ``writer`` from now on (per-order mode: one writer per file)."""
@@ -513,7 +518,8 @@ class _Renderer:
         doc.setDocumentMargin(0)
         layout = doc.documentLayout()
         layout.setPaintDevice(self.writer)
-        layout.registerHandler(MARK_OBJECT, self.marks)
+        layout.registerHandler(OK_OBJECT, self.ok_mark)
+        layout.registerHandler(BAD_OBJECT, self.bad_mark)
         doc.setPageSize(QSizeF(self.width, self.height))
         # One edit block: the text is laid out once, for the writer and the page size.
         build_document(doc, order, reconcile(order), self.formats, self.tz)
