@@ -105,6 +105,8 @@ class OrderTableModel(QAbstractTableModel):
     MAX_WINDOWS = 64
     #: Look up this many ids by scanning the id array before building the id → row dict.
     SCAN_LOOKUPS = 16
+    #: Rows read from the store at a time (within a window of ids).
+    ROW_BLOCK = 50
     #: Windows read by query before all ids of an unindexed order are read.
     EAGER_WINDOWS = 2
     #: Background jobs start after the first paint, or after this long without one.
@@ -205,6 +207,7 @@ class OrderTableModel(QAbstractTableModel):
         query = self._query
         service = self.service
         page = self.PAGE_SIZE
+        block = self.ROW_BLOCK
         self._complete = False
         self._shown = False
         self._pending_count = None
@@ -225,7 +228,7 @@ class OrderTableModel(QAbstractTableModel):
         def first() -> tuple[array[int], list[OrderRow], bool]:
             ids = service.ids(query, limit=page)
             windowed = len(ids) == page and service.ordered_by_index(query)
-            return ids, service.rows(ids), windowed
+            return ids, service.rows(ids[:block]), windowed
 
         self.runner.submit("first", first,
                            lambda r: self._on_first(generation, *r), self._on_error)
@@ -538,17 +541,21 @@ class OrderTableModel(QAbstractTableModel):
             return self._cache[order_id]
         if not fetch:
             return None
-        self._fetch_rows(row // self.PAGE_SIZE)
+        self._fetch_rows(row)
         return self._cache.get(order_id)
 
     def cached_rows(self) -> int:
         return len(self._cache)
 
-    def _fetch_rows(self, window: int) -> None:
-        ids = self._window(window)
+    def _fetch_rows(self, row: int) -> None:
+        """Read the rows of ROW_BLOCK rows around ``row`` (a jump paints ~40 rows:
+        decoding a whole window of 200 would be wasted)."""
+        page = self.PAGE_SIZE
+        ids = self._window(row // page)
         if ids is None:
             return
-        wanted = [i for i in ids.tolist() if i not in self._cache]
+        start = (row % page) // self.ROW_BLOCK * self.ROW_BLOCK
+        wanted = [i for i in ids[start:start + self.ROW_BLOCK].tolist() if i not in self._cache]
         try:
             found = {row.id: row for row in self.service.rows(wanted)}
         except OrderdeskError:
