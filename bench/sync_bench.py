@@ -4,6 +4,10 @@ The limit: the same pages fetched with httpx (keep-alive) + ``json.loads`` + pla
 ``sqlite3.executemany`` of the same rows (orders, lines, payments) in one
 transaction per page, WAL, no ORM, no normalisation: what the machine and the
 server allow before any orderdesk code runs.
+
+Both sides use pages of :data:`PAGE` orders, the largest the demo server serves
+(its ``MAX_LIMIT``; the shop docs name no maximum). ``python -m bench.sync_bench N
+[PAGE]`` measures another page size.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from orderdesk.services.connections import ConnectionService
 from orderdesk.services.context import AppContext
 from orderdesk.services.sync import SyncService
 
-PAGE = 100
+PAGE = 1000
 
 
 def _orderdesk_sync(url: str, token: str, n: int) -> float:
@@ -98,6 +102,7 @@ def _raw_limit(url: str, token: str, n: int) -> float:
 
 def run(n: int, runs: int = 3) -> dict[str, float]:
     with demo_server_process(n) as (url, token, startup):
+        _raw_limit(url, token, n)  # the server renders each order's JSON once: warm it
         limit = median_of(runs, lambda: _raw_limit(url, token, n))
         ours = median_of(runs, lambda: _orderdesk_sync(url, token, n))
     return {"sync_orders_per_s": round(ours), "sync_limit_orders_per_s": round(limit),
@@ -107,4 +112,6 @@ def run(n: int, runs: int = 3) -> dict[str, float]:
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
+    if len(sys.argv) > 2:
+        PAGE = int(sys.argv[2])
     print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 20000)))

@@ -19,7 +19,9 @@ instant resumes from the last committed page, losing and duplicating nothing.
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -50,6 +52,33 @@ def _iso(value: datetime | None) -> str | None:
 
 def _dt(value: Any) -> datetime | None:
     return None if not value else datetime.fromisoformat(value)
+
+
+class _FewerCollections:
+    """While any sync runs: the cyclic garbage collector's first generation holds 50,000
+    new containers instead of 700. A page of 1,000 orders is ~60,000 short-lived dicts
+    and lists (decoded JSON, rows) that die with the page; with the default threshold
+    the collector runs ~90 times a page and re-scans the pages still alive, ~15 % of
+    the sync's Python time. Nothing here makes cycles, so nothing waits longer to be
+    freed that matters; reference counting frees the pages either way."""
+
+    _lock = threading.Lock()
+    _active = 0
+    _saved: tuple[int, int, int] = (700, 10, 10)
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if _FewerCollections._active == 0:
+                _FewerCollections._saved = gc.get_threshold()
+                first, *rest = _FewerCollections._saved
+                gc.set_threshold(max(first, 50_000), *rest)
+            _FewerCollections._active += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            _FewerCollections._active -= 1
+            if _FewerCollections._active == 0:
+                gc.set_threshold(*_FewerCollections._saved)
 
 
 class _Fetcher:
@@ -133,6 +162,10 @@ class SyncEngine:
 
     # ------------------------------------------------------------------------
     def run(self, *, full: bool = False) -> SyncResult:
+        with _FewerCollections():
+            return self._run(full)
+
+    def _run(self, full: bool) -> SyncResult:
         started = time.monotonic()
         state = self.store.get_state(self.name)
         last_full = _dt(state.get("last_full"))

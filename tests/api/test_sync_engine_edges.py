@@ -187,3 +187,25 @@ def test_a_failed_page_write_stops_the_walk_and_keeps_what_was_committed(
         again = SyncEngine(store, make_client(config, "t", http), page_size=10).run()
     assert again.ok and again.added == 41
     assert store.remote_ids("s") == {str(i) for i in range(1, 61)}
+
+
+def test_the_collector_threshold_is_raised_only_while_a_sync_runs(tmp_path: Path) -> None:
+    import gc
+
+    from orderdesk.sync.engine import _FewerCollections
+
+    before = gc.get_threshold()
+    seen: list[int] = []
+    orders = [_order(i, T0 + timedelta(minutes=i)) for i in range(1, 25)]
+    store = OrderStore(tmp_path / "c.sqlite3")
+    store.add_connection("s", "shop-staff", "http://shop.test")
+    config = ConnectionConfig(name="s", kind=ConnectionKind.SHOP_STAFF,
+                              base_url="http://shop.test", page_size=10)
+    with HttpTransport(transport=httpx.MockTransport(FakeShop(orders)), max_retries=0) as http:
+        engine = SyncEngine(store, make_client(config, "t", http), page_size=10,
+                            progress=lambda _p: seen.append(gc.get_threshold()[0]))
+        with _FewerCollections():  # another sync running at the same time
+            assert engine.run(full=True).ok
+            assert gc.get_threshold()[0] >= 50_000  # still raised for the other one
+    assert seen and min(seen) >= 50_000
+    assert gc.get_threshold() == before

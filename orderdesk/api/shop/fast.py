@@ -96,13 +96,25 @@ def _bool(value: Any) -> bool | None:
     raise _Slow
 
 
+#: date-time text → µs; an order's lines and payments mostly repeat the order's own stamps
+_MICROS: dict[str, int] = {}
+
+
 def _micros(value: Any) -> int:
+    if type(value) is str:
+        known = _MICROS.get(value)
+        if known is not None:
+            return known
     try:
         dt = parse_datetime(value)
     except DataError:
         raise _Slow from None
     delta = dt - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if len(_MICROS) > 4096:
+        _MICROS.clear()
+    _MICROS[value] = micros
+    return micros
 
 
 def _opt_micros(value: Any) -> int | None:
