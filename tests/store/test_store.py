@@ -222,8 +222,13 @@ def test_bulk_load_drops_and_rebuilds_the_order_indexes(store: OrderStore) -> No
     assert _order_indexes(store) == {"ix_orders_conn_remote"}
     store.upsert_page("staff", [shop_order(str(i)) for i in range(1, 30)])
     store.upsert_page("staff", [replace(shop_order("3"), notes="changed")])  # upsert works
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 20_000
     store.end_bulk()
     assert _order_indexes(store) == full
+    store.upsert_page("staff", [shop_order("99")])
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
     assert not store.begin_bulk()  # not into a cache that holds orders
     assert _order_indexes(store) == full
     q = OrderQuery(text="changed")
