@@ -247,14 +247,20 @@ class Bench:
             times.append(_now() - t0)
         return statistics.median(times)
 
-    def plan(self, query: OrderQuery) -> str:
+    def plan(self, query: OrderQuery, *, window: bool = False) -> str:
+        """SQLite's plan for all ids of ``query`` or (``window``) for its first window
+        as the store reads it (a search: by the plan the store picks for it)."""
         assert self.ctx is not None
         store = self.ctx.store
+        plan = store._search_plan(query, 0, 200) if window else querying.SORT
         stmt = querying.ids_select(query, {c.name: c.id for c in store.list_connections()},
-                                   store.dialect)
+                                   store.dialect, plan=plan)
+        if window:
+            stmt = stmt.limit(200)
         sql = str(stmt.compile(dialect=store.engine.dialect,
                                compile_kwargs={"literal_binds": True}))
-        return "; ".join(r[-1] for r in self.raw.execute("EXPLAIN QUERY PLAN " + sql))
+        steps = "; ".join(r[-1] for r in self.raw.execute("EXPLAIN QUERY PLAN " + sql))
+        return f"[{plan}] {steps}" if window else steps
 
     # the measurements -------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -390,6 +396,8 @@ class Bench:
                 "rows": len(self.raw.execute(self._bare_sql(query)).fetchall()),
             }
             plans[name] = self.plan(query)
+            if query.text:
+                plans[f"{name}, first window"] = self.plan(query, window=True)
         return detail
 
     def search_terms(self) -> list[str]:
