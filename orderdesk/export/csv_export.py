@@ -160,14 +160,14 @@ def _writer_text(rows: Iterable[Sequence[Any]]) -> str:
 
 
 def _plain(line: str, commas: int) -> bool:
-    """True when ``line`` (one row joined by commas, ``\r\n`` at its end) has no cell that
+    r"""True when ``line`` (one row joined by commas, ``\r\n`` at its end) has no cell that
     ``csv.writer`` would quote, and no ``None`` (which it writes as empty)."""
     return (line.count(",") == commas and line.count("\n") == 1 and line.count("\r") == 1
             and '"' not in line and "None" not in line)
 
 
 def csv_text(rows: Sequence[Sequence[Any]], skip: int = 0) -> str:
-    """Exactly what ``csv.writer(lineterminator="\r\n").writerows`` writes for the rows
+    r"""Exactly what ``csv.writer(lineterminator="\r\n").writerows`` writes for the rows
     without their first ``skip`` values, made faster for the usual rows.
 
     Rows of ``str``/``int`` cells are joined with ``,`` in C (``"%s,%s..." % row``;
