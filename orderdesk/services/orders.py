@@ -91,7 +91,7 @@ class OrderService:
         for conn in self.store.list_connections():
             out.append(ConnectionSummary(
                 conn.name, conn.kind, conn.base_url,
-                self.store.count(OrderQuery(connections=(conn.name,), sort=())),
+                self.store.match_count(OrderQuery(connections=(conn.name,), sort=())),
                 self.store.last_success(conn.name)))
         return out
 

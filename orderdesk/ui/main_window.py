@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._restore: dict[str, Any] | None = None
         self._choices_loaded = False  #: filter pickers filled (again after each sync)
+        self._connections_pending = False  #: summaries to read once the table is shown
         self._pending_changes = ChangeSet()
         self._results: dict[str, SyncResult] = {}
         self._summaries: list[ConnectionSummary] = []
@@ -394,7 +395,9 @@ class MainWindow(QMainWindow):
             query = query_from_json(self._setting(CURRENT_KEY))
         self.show_query(query)
         self.model.set_query(self.current_query())
-        self.refresh_connections()
+        # the connections' summaries (a count of orders each) once the table is shown:
+        # at a million orders they would compete with the first paint for the CPU
+        self._connections_pending = True
 
     def save_layout(self) -> None:
         self._set_setting(COLUMNS_KEY, self.header.layout_state())
@@ -453,6 +456,7 @@ class MainWindow(QMainWindow):
             self.show_status("")
 
     def _query_failed(self, exc: Exception) -> None:
+        self._refresh_connections_once()
         message, details = error_text(exc)
         self.show_error("The orders could not be read from the cache. " + message, details)
 
@@ -487,7 +491,13 @@ class MainWindow(QMainWindow):
         self.table.doItemsLayout()
         QTimer.singleShot(0, self._apply_restore)
 
+    def _refresh_connections_once(self) -> None:
+        if self._connections_pending:
+            self._connections_pending = False
+            self.refresh_connections()
+
     def _loaded(self) -> None:
+        self._refresh_connections_once()
         self._apply_restore()
         if not self._choices_loaded:  # then after each sync (values change only then)
             self._load_filter_choices()
