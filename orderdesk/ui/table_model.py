@@ -368,6 +368,7 @@ class OrderTableModel(QAbstractTableModel):
         self.loaded.emit()
 
     def _on_error(self, exc: Exception) -> None:
+        self._stale = False  # no refresh will come to lift it: read windows again
         self._set_loading(False)
         self.loadFailed.emit(exc)
 
