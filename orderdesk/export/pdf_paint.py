@@ -340,26 +340,28 @@ class PaintRenderer:
         if order.status.known and order.status.raw.strip().lower() != status.lower():
             status += f" ({order.status.raw})"
         rows = (
-            ((self.elide(TITLE, f"Order {order.number}", half), TITLE), "STATUS",
-             (one_line(status), BOLD)),
-            ((self.elide(MUTED, f"{order.connection} · {order.kind.value}", half), MUTED),
-             "CREATED", (_when(order.created_at, tz), TEXT)),
-            ((self.elide(MUTED, f"id {order.remote_id}", half), MUTED), "UPDATED",
-             (_when(order.updated_at, tz), TEXT)),
-            (None, "CURRENCY", (one_line(order.currency) or "—", TEXT)),
+            ((f"Order {order.number}", TITLE), "STATUS", (status, BOLD)),
+            ((f"{order.connection} · {order.kind.value}", MUTED), "CREATED",
+             (_when(order.created_at, tz), TEXT)),
+            ((f"id {order.remote_id}", MUTED), "UPDATED", (_when(order.updated_at, tz), TEXT)),
+            (None, "CURRENCY", (order.currency or "—", TEXT)),
         )
         label_gap = self.adv(LABEL, "  ")
         y = 0.0
-        for left, label, (value, vstyle) in rows:
+        for left, label, (raw, vstyle) in rows:
             styles = [vstyle, LABEL] + ([left[1]] if left else [])
             asc = max(self.ascent[s] for s in styles)
             h = max(self.line[s] for s in styles)
             base = y + asc
-            if left:
-                flow.items.append((_T, 0.0, base, left[1], left[0]))
+            label_w = self.adv(LABEL, label) + label_gap
+            value = self.elide(vstyle, raw, w * 0.45 - label_w)  # the right column
             vx = w - self.adv(vstyle, value)
+            lx = vx - label_w
             flow.items.append((_T, vx, base, vstyle, value))
-            flow.items.append((_T, vx - label_gap - self.adv(LABEL, label), base, LABEL, label))
+            flow.items.append((_T, lx, base, LABEL, label))
+            if left:  # the left column ends before the right one starts
+                text = self.elide(left[1], left[0], min(half, lx - 6 * px))
+                flow.items.append((_T, 0.0, base, left[1], text))
             y += h
         flow.items.append((_RULE, QLineF(0, y + px, w, y + px)))
         flow.y = y + px + 6 * px
@@ -418,24 +420,49 @@ class PaintRenderer:
             flow.items.append((_T, x + self.adv(MUTED, "   "), base, MUTED, note))
         flow.y = y + h + bottom * px
 
+    def _columns(self, figures: list[tuple[str, str, str, str, str]]) -> list[float]:
+        """The lines table's column edges: the default ones, unless a figure is wider than
+        its column; then that column grows and the product column gives the room."""
+        cols = self.cols
+        if not figures:
+            return cols
+        need = [0.0] * len(cols)
+        for row in figures:
+            for i, text in zip((0, 2, 3, 4, 5), row, strict=True):
+                a = self.adv(TEXT, text)
+                if a > need[i]:
+                    need[i] = a
+        widths = [cols[i + 1] - cols[i] for i in range(len(cols) - 1)]
+        grow = [max(0.0, need[i] + 2 * self.pad - widths[i]) if i != 1 else 0.0
+                for i in range(len(widths))]
+        if not any(grow):
+            return cols
+        widths = [wd + g for wd, g in zip(widths, grow, strict=True)]
+        widths[1] = max(self.width * 0.15, widths[1] - sum(grow))
+        edges = [0.0]
+        for wd in widths:
+            edges.append(edges[-1] + wd)
+        return edges
+
     def _lines(self, flow: _Pages, order: Order, recon: Reconciliation) -> None:
         cur = order.currency
-        pad, cols, numeric = self.pad, self.cols, self.numeric
+        pad, numeric = self.pad, self.numeric
         head_h = self.line[HEADER] + 2 * pad
         rows: list[tuple[float, list[tuple[str, int, list[str]]]]] = []
         text_line, muted_line = self.line[TEXT], self.line[MUTED]
+        figures = [(str(n), money_text(fig.unit_price, cur),
+                    money_text(fig.discount, cur) if fig.discount else "", str(fig.quantity),
+                    money_text(fig.total, cur))
+                   for n, fig in enumerate(recon.lines, start=1)]
+        cols = self._columns(figures)
         name_w = cols[2] - cols[1] - 2 * pad
-        for n, (line, fig) in enumerate(zip(order.lines, recon.lines, strict=True), start=1):
+        for line, (n, unit, disc, qty, total) in zip(order.lines, figures, strict=True):
             name = self.wrap(TEXT, line.product_name or "—", name_w, 6)
             extra_text = " · ".join(x for x in (line.variant, line.offer) if x)
             extra = self.wrap(MUTED, extra_text, name_w, 2) if extra_text else []
             h = len(name) * text_line + len(extra) * muted_line + 2 * pad
-            rows.append((h, [
-                (str(n), TEXT, []), ("\n".join(name), TEXT, extra),
-                (money_text(fig.unit_price, cur), TEXT, []),
-                (money_text(fig.discount, cur) if fig.discount else "", TEXT, []),
-                (str(fig.quantity), TEXT, []), (money_text(fig.total, cur), TEXT, []),
-            ]))
+            rows.append((h, [(n, TEXT, []), ("\n".join(name), TEXT, extra), (unit, TEXT, []),
+                             (disc, TEXT, []), (qty, TEXT, []), (total, TEXT, [])]))
         pieces = sum(fig.quantity for fig in recon.lines)
         first = rows[0][0] if rows else text_line + 2 * pad
         self._section(flow, "Items", f"{len(order.lines)} lines, {pieces} pieces", 4, 1,
@@ -508,6 +535,24 @@ class PaintRenderer:
         row_h = self.line[BOLD] + 3 * px
         self._section(flow, "Totals", f"server figure beside the figure recomputed from "
                       f"the lines ({one_line(cur)})", 10, 3, head_h + row_h)
+        checks = [c for c in recon.checks if not _LINE_CHECK.match(c.name)]
+        rows = [(BOLD if c.name == "total" else TEXT, c.name.capitalize().translate(_SUBSTITUTES),
+                 _check_value(c, c.server, cur), _check_value(c, c.recomputed, cur), c)
+                for c in checks]
+        # columns move left when figures are wider than their columns (huge figures)
+        gap = 8 * px
+        name_w = max([self.adv(r[0], r[1]) for r in rows] + [self.adv(HEADER, "Figure")])
+        srv_w = max([self.adv(r[0], r[2]) for r in rows] + [self.adv(HEADER, "Server")])
+        rec_w = max([self.adv(r[0], r[3]) for r in rows] + [self.adv(HEADER, "Recomputed")])
+        chk_w = self.adv(HEADER, "Check")
+        need = inset + name_w + srv_w + rec_w + chk_w + 3 * gap + (w - t3)
+        if indent + need > w:
+            indent = max(0.0, w - need)
+        t1 = max(t1, indent + inset + name_w + gap + srv_w)
+        t2 = max(t2, t1 + gap + rec_w)
+        if t2 + gap + chk_w > t3:
+            t2 = t3 - chk_w - gap
+            t1 = min(t1, t2 - rec_w - gap)
         y = flow.need(head_h)
         items = flow.items
         items.append((_FILL, QRectF(indent, y, w - indent, head_h), BAND))
@@ -517,18 +562,14 @@ class PaintRenderer:
             items.append((_T, right - self.adv(HEADER, title), base, HEADER, title))
         flow.y = y + head_h
         asc = self.ascent[TEXT]
-        checks = [c for c in recon.checks if not _LINE_CHECK.match(c.name)]
-        for n, check in enumerate(checks):
-            style = BOLD if check.name == "total" else TEXT
+        for n, (style, name, server, recomputed, check) in enumerate(rows):
             y = flow.need(row_h)
             items = flow.items
             if n % 2:
                 items.append((_FILL, QRectF(indent, y, w - indent, row_h), SHADE))
             base = y + 1.5 * px + asc
-            items.append((_T, indent + inset, base, style,
-                          check.name.capitalize().translate(_SUBSTITUTES)))
-            for right, value in ((t1, check.server), (t2, check.recomputed)):
-                text = _check_value(check, value, cur)
+            items.append((_T, indent + inset, base, style, name))
+            for right, text in ((t1, server), (t2, recomputed)):
                 items.append((_T, right - self.adv(style, text), base, style, text))
             if check.ok and check.compared:
                 items.append((_MARK, True, t3 - self.ok_mark.width,
@@ -557,6 +598,14 @@ class PaintRenderer:
                       head_h + row_h if order.payments else row_h)
         asc = self.ascent[TEXT]
         if order.payments:
+            dates = [_when(p.created_at, tz) for p in order.payments]
+            amounts = [money_text(p.amount, cur) for p in order.payments]
+            gap = 6 * px
+            # columns move right when a date is wider than its column (a narrow page)
+            c1 = max(c1, inset + max(self.adv(TEXT, d) for d in dates) + gap)
+            c2 = max(c2, c1 + (c2 - self.pay_tabs[0]))
+            c3 = max(c3, c2 + (c3 - self.pay_tabs[1]))
+            ref_w = right - max(self.adv(TEXT, a) for a in amounts) - gap - c3
             y = flow.need(head_h)
             items = flow.items
             items.append((_FILL, QRectF(0, y, w, head_h), BAND))
@@ -566,15 +615,14 @@ class PaintRenderer:
                 items.append((_T, x, base, HEADER, title))
             items.append((_T, right - self.adv(HEADER, "Amount"), base, HEADER, "Amount"))
             flow.y = y + head_h
-            for p in order.payments:
+            for p, date, amount in zip(order.payments, dates, amounts, strict=True):
                 y = flow.need(row_h)
                 items = flow.items
                 base = y + px + asc
-                amount = money_text(p.amount, cur)
-                for x, text in ((inset, _when(p.created_at, tz)),
-                                (c1, self.elide(TEXT, p.method or "—", w * 0.17)),
-                                (c2, self.elide(TEXT, p.status or "—", w * 0.15)),
-                                (c3, self.elide(TEXT, p.reference or "—", w * 0.22)),
+                for x, text in ((inset, date),
+                                (c1, self.elide(TEXT, p.method or "—", c2 - c1 - gap)),
+                                (c2, self.elide(TEXT, p.status or "—", c3 - c2 - gap)),
+                                (c3, self.elide(TEXT, p.reference or "—", ref_w)),
                                 (right - self.adv(TEXT, amount), amount)):
                     items.append((_T, x, base, TEXT, text))
                 flow.y = y + row_h

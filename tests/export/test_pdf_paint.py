@@ -14,7 +14,7 @@ from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
 
 from orderdesk.export.pdf_export import MARGINS_MM, font_families
 from orderdesk.export.pdf_paint import TEXT, PaintRenderer, money_text
-from orderdesk.models import Customer, OrderLine, ServerFigures
+from orderdesk.models import Customer, OrderLine, OrderStatus, ServerFigures
 from orderdesk.services.export import ExportService
 from orderdesk.store import OrderStore
 
@@ -100,10 +100,7 @@ def test_order_text_is_never_markup(store: OrderStore, tmp_path: Path) -> None:
 
 
 def test_wrap_fits_and_elides() -> None:
-    writer = QPdfWriter(str(Path("/dev/null")))
-    layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                         MARGINS_MM, QPageLayout.Unit.Millimeter)
-    r = PaintRenderer(writer, layout, font_families(), None)
+    r = _renderer()
     width = 600.0
     text = "word " * 40 + "X" * 200 + " 東京" * 30
     lines = r.wrap(TEXT, text, width)
@@ -114,18 +111,46 @@ def test_wrap_fits_and_elides() -> None:
     assert r.wrap(TEXT, "a\tb\nc", width) == ["a b c"]
 
 
-def test_placed_items_stay_on_the_page(long_store: OrderStore) -> None:
-    order = long_store.get(long_store.find("VARIED-90")[0])
-    assert order is not None
+def _renderer() -> PaintRenderer:
     writer = QPdfWriter(str(Path("/dev/null")))
     layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
                          MARGINS_MM, QPageLayout.Unit.Millimeter)
-    r = PaintRenderer(writer, layout, font_families(), None)
-    pages = r.place(order)
-    assert len(pages) >= 3
-    for items in pages:
-        texts = [i for i in items if i[0] == 0]
-        assert all(0 <= i[2] <= r.height for i in texts)
-        # no two texts share a spot: lines never overlap
-        spots = [(round(i[1]), round(i[2])) for i in texts]
-        assert len(spots) == len(set(spots))
+    return PaintRenderer(writer, layout, font_families(), None)
+
+
+def _overlaps(r: PaintRenderer, items: list[tuple[object, ...]]) -> list[tuple[str, str]]:
+    boxes = []
+    for item in items:
+        if item[0] != 0:
+            continue
+        _kind, x, base, style, text = item
+        assert isinstance(x, float) and isinstance(base, float) and isinstance(style, int)
+        assert isinstance(text, str)
+        a = r.fm[style].ascent() * 0.8  # glyph boxes, not the line's leading
+        boxes.append((x, base - a, x + r.adv(style, text), base, text))
+    return [(b[4], c[4]) for i, b in enumerate(boxes) for c in boxes[i + 1:]
+            if b[0] < c[2] and c[0] < b[2] and b[1] < c[3] and c[1] < b[3]]
+
+
+def test_placed_texts_stay_on_the_page_and_never_overlap(long_store: OrderStore) -> None:
+    huge = OrderLine(remote_id="1", product_name="Gold bar " * 12, quantity=12345,
+                     unit_price=Decimal(123456789012), unit_discount=Decimal(1234567890),
+                     subtotal=Decimal(123456789012 * 12345),
+                     discount=Decimal(1234567890 * 12345),
+                     total=Decimal((123456789012 - 1234567890) * 12345))
+    long_store.upsert_page("staff", [shop_order(
+        "500", number="N-" + "9" * 80, lines=(huge,), figures=ServerFigures(),
+        status=OrderStatus.from_raw("wc-custom-partially-shipped-awaiting-more-stock"),
+        customer=Customer(id="5", full_name="Maximilian von Hohenzollern " * 6,
+                          email="x" * 90 + "@example.com"),
+        notes="A very long note line " * 40)])
+    r = _renderer()
+    for number in ("VARIED-90", "N-" + "9" * 80):
+        order = long_store.get(long_store.find(number)[0])
+        assert order is not None
+        pages = r.place(order)
+        for items in pages:
+            texts = [i for i in items if i[0] == 0]
+            assert all(0 <= i[1] and i[1] + r.adv(i[3], i[4]) <= r.width + 1 for i in texts)
+            assert all(0 <= i[2] <= r.height for i in texts)
+            assert _overlaps(r, items) == []
