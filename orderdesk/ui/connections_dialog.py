@@ -204,7 +204,7 @@ class ConnectionsDialog(QDialog):
             auth=self.auth.currentData() or "",
             username=self.username.text().strip(),
             token_env=self.token_env.text().strip(),
-            page_size=base.page_size if base else 100,
+            page_size=base.page_size if base else 0,  # 0: the kind's default
             timeout_s=base.timeout_s if base else 30.0,
             demo=base.demo if base else False,
             extra=dict(base.extra) if base else {},

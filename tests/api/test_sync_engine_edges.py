@@ -29,8 +29,9 @@ class FakeShop:
     """ordering=updated_at (ties by id), inclusive updated_from, limit/offset."""
 
     def __init__(self, orders: list[dict[str, Any]], *, date_only: bool = False,
-                 ignore_ordering: bool = False) -> None:
+                 ignore_ordering: bool = False, cap: int | None = None) -> None:
         self.orders = orders
+        self.cap = cap  # a DRF-style max page size: ``limit`` above it is cut to it
         self.date_only = date_only
         self.ignore_ordering = ignore_ordering
         self.requests = 0
@@ -49,6 +50,8 @@ class FakeShop:
             else:
                 rows = [o for o in rows if datetime.fromisoformat(o["updated_at"]) >= bound]
         limit, offset = int(params["limit"]), int(params["offset"])
+        if self.cap is not None:
+            limit = min(limit, self.cap)
         chunk = rows[offset:offset + limit]
         more = offset + limit < len(rows)
         body = {"count": len(rows), "next": "http://shop.test/more" if more else None,
@@ -75,6 +78,28 @@ def test_large_tie_groups_are_walked_completely(tmp_path: Path) -> None:
     store, result = _sync(tmp_path, FakeShop(orders))
     assert result.ok, result
     assert store.remote_ids("s") == {str(i) for i in range(1, 41)}
+
+
+def test_a_server_that_caps_the_page_size_is_walked_completely(tmp_path: Path) -> None:
+    # pages of 1,000 asked for (the shop kinds' default), 7 sent; ties across pages
+    orders = [_order(i, T0 + timedelta(seconds=i // 10)) for i in range(1, 96)]
+    shop = FakeShop(orders, cap=7)
+    store, result = _sync(tmp_path, shop, page=1000)
+    assert result.ok, result
+    assert store.remote_ids("s") == {str(i) for i in range(1, 96)}
+    assert result.fetched >= 95 and result.added == 95
+    store.close()
+
+
+def test_shop_kinds_default_to_pages_of_1000() -> None:
+    shop = ConnectionConfig(name="s", kind=ConnectionKind.SHOP_STAFF,
+                            base_url="http://shop.test")
+    customer = ConnectionConfig(name="c", kind=ConnectionKind.SHOP_CUSTOMER,
+                                base_url="http://shop.test")
+    eco = ConnectionConfig(name="e", kind=ConnectionKind.ECOMMERCE_CUSTOMER,
+                           base_url="http://shop.test")
+    assert (shop.page_size, customer.page_size, eco.page_size) == (1000, 1000, 100)
+    assert ConnectionConfig.from_json(shop.to_json()).page_size == 1000
 
 
 def test_a_server_whose_updated_from_sees_only_the_date(tmp_path: Path) -> None:
