@@ -439,6 +439,10 @@ class PaintRenderer:
             return cols
         widths = [wd + g for wd, g in zip(widths, grow, strict=True)]
         widths[1] = max(self.width * 0.15, widths[1] - sum(grow))
+        over = sum(widths) - self.width
+        if over > 0:  # still too wide (a narrow page): the grown columns give it back
+            total_grow = sum(grow)
+            widths = [wd - over * g / total_grow for wd, g in zip(widths, grow, strict=True)]
         edges = [0.0]
         for wd in widths:
             edges.append(edges[-1] + wd)
@@ -460,9 +464,16 @@ class PaintRenderer:
             name = self.wrap(TEXT, line.product_name or "—", name_w, 6)
             extra_text = " · ".join(x for x in (line.variant, line.offer) if x)
             extra = self.wrap(MUTED, extra_text, name_w, 2) if extra_text else []
-            h = len(name) * text_line + len(extra) * muted_line + 2 * pad
-            rows.append((h, [(n, TEXT, []), ("\n".join(name), TEXT, extra), (unit, TEXT, []),
-                             (disc, TEXT, []), (qty, TEXT, []), (total, TEXT, [])]))
+            cells = [(n, TEXT, []), ("\n".join(name), TEXT, extra)]
+            tall = len(name) * text_line + len(extra) * muted_line
+            for col, figure in ((2, unit), (3, disc), (4, qty), (5, total)):
+                room = cols[col + 1] - cols[col] - 2 * pad
+                if self.adv(TEXT, figure) > room:  # only on a page too narrow for it
+                    parts = self.wrap(TEXT, figure, room)
+                    figure = "\n".join(parts)
+                    tall = max(tall, len(parts) * text_line)
+                cells.append((figure, TEXT, []))
+            rows.append((tall + 2 * pad, cells))
         pieces = sum(fig.quantity for fig in recon.lines)
         first = rows[0][0] if rows else text_line + 2 * pad
         self._section(flow, "Items", f"{len(order.lines)} lines, {pieces} pieces", 4, 1,
@@ -498,8 +509,11 @@ class PaintRenderer:
                 if not text:
                     continue
                 if numeric[col]:
-                    items.append((_T, cols[col + 1] - pad - self.adv(style, text), base,
-                                  style, text))
+                    b = base
+                    for part in text.split("\n"):
+                        items.append((_T, cols[col + 1] - pad - self.adv(style, part), b,
+                                      style, part))
+                        b += text_line
                     continue
                 b = base
                 for part in text.split("\n"):

@@ -111,9 +111,9 @@ def test_wrap_fits_and_elides() -> None:
     assert r.wrap(TEXT, "a\tb\nc", width) == ["a b c"]
 
 
-def _renderer() -> PaintRenderer:
+def _renderer(size: QPageSize.PageSizeId = QPageSize.PageSizeId.A4) -> PaintRenderer:
     writer = QPdfWriter(str(Path("/dev/null")))
-    layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+    layout = QPageLayout(QPageSize(size), QPageLayout.Orientation.Portrait,
                          MARGINS_MM, QPageLayout.Unit.Millimeter)
     return PaintRenderer(writer, layout, font_families(), None)
 
@@ -144,8 +144,8 @@ def test_placed_texts_stay_on_the_page_and_never_overlap(long_store: OrderStore)
         customer=Customer(id="5", full_name="Maximilian von Hohenzollern " * 6,
                           email="x" * 90 + "@example.com"),
         notes="A very long note line " * 40)])
-    r = _renderer()
-    for number in ("VARIED-90", "N-" + "9" * 80):
+    for r, number in ((_renderer(), "VARIED-90"), (_renderer(), "N-" + "9" * 80),
+                      (_renderer(QPageSize.PageSizeId.A5), "N-" + "9" * 80)):
         order = long_store.get(long_store.find(number)[0])
         assert order is not None
         pages = r.place(order)
