@@ -106,5 +106,15 @@ class ClientBase:
                                           decode=decode_page)
         return parse_page(decoded, offset, self.url)
 
+    def worker_spec(self) -> tuple[dict[str, Any], str] | None:
+        """What another process needs to build the same client (the connection, the
+        transport's settings) and the secret, kept apart so that nothing persisted or
+        logged holds it; ``None`` when the transport cannot be rebuilt elsewhere (a test's
+        injected transport) or the URL is not a real http(s) server."""
+        settings = self.transport.settings
+        if settings is None or not self.config.base_url.startswith(("http://", "https://")):
+            return None
+        return {"config": self.config.to_json(), "transport": dict(settings)}, self._secret
+
     def __repr__(self) -> str:  # never show the secret
         return f"<{type(self).__name__} {self.config.name} {self.config.base_url}>"

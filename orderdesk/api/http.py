@@ -186,6 +186,12 @@ class HttpTransport:
                  backoff: float = 0.5, max_backoff: float = 15.0, verify: bool = True,
                  transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        #: how to build the same transport in another process; None when a test injected
+        #: a transport or a sleep (those stay in this process)
+        self.settings: dict[str, Any] | None = None
+        if transport is None and sleep is time.sleep:
+            self.settings = {"timeout": timeout, "max_retries": max_retries,
+                             "backoff": backoff, "max_backoff": max_backoff, "verify": verify}
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff

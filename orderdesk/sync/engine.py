@@ -15,20 +15,24 @@ touched are gone from the server and move to Deleted (ecommerce ones are first
 confirmed with the detail endpoint, since its offsets may shift). The cursor is
 written in the same transaction as the page it follows, so a run killed at any
 instant resumes from the last committed page, losing and duplicating nothing.
+
+A large keyset walk continues in a worker process after its first page
+(``sync/worker.py``): the pages, read there, are written here in the same order with
+the same bookmarks.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orderdesk.api.base import OrderClient, Page
 from orderdesk.api.errors import NotFoundError, ProtocolError
@@ -38,16 +42,29 @@ from orderdesk.models.flat import FlatOrder
 from orderdesk.models.rows import ChangeSet
 from orderdesk.store import OrderStore
 from orderdesk.sync.progress import CancelToken, SyncProgress, SyncResult
+from orderdesk.sync.walk import Fetcher, Step, keyset_walk, normalize_page
+
+if TYPE_CHECKING:
+    from orderdesk.sync.worker import WorkerWalk
 
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 #: deletion candidates confirmed one by one (ecommerce); above this, none are deleted
 MAX_VERIFY = 1000
+#: a keyset walk with more orders than this left after its first page continues in a
+#: worker process (``sync/worker.py``): fetch, decode and reading on the other core.
+#: Its first page arrives ~0.9 s after it is started (0.46 s of imports): ~1,800 orders'
+#: worth, repaid within ~10,000 (BENCHMARKS.md, Sync).
+WORKER_MIN_ORDERS = 10_000
 
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def _dt(value: Any) -> datetime | None:
@@ -81,49 +98,6 @@ class _FewerCollections:
                 gc.set_threshold(*_FewerCollections._saved)
 
 
-class _Fetcher:
-    """Fetches the page the walk will most likely ask for next while the current one is
-    being written: the server and the network work while we do (SQLite and socket
-    waits release the GIL). A wrong guess is dropped; one request at a time."""
-
-    def __init__(self, client: OrderClient, limit: int) -> None:
-        self.client = client
-        self.limit = limit
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderdesk-fetch")
-        self._pending: tuple[tuple[int, datetime | None], Future[Page]] | None = None
-
-    def get(self, offset: int, updated_from: datetime | None = None) -> Page:
-        if self._pending is not None:
-            key, future = self._pending
-            self._pending = None
-            if key == (offset, updated_from):
-                return future.result()
-            self._drop(future)
-        return self.client.list_page(offset=offset, limit=self.limit,
-                                     updated_from=updated_from)
-
-    def prefetch(self, offset: int, updated_from: datetime | None = None) -> None:
-        if self._pending is not None:
-            self._drop(self._pending[1])
-        future = self._pool.submit(self.client.list_page, offset=offset, limit=self.limit,
-                                   updated_from=updated_from)
-        self._pending = ((offset, updated_from), future)
-
-    @staticmethod
-    def _drop(future: Future[Page]) -> None:
-        try:
-            future.result()  # finish it (one request at a time); its outcome is not used
-        except Exception:  # noqa: S110 - a guess that failed is simply not used
-            pass
-
-    def close(self, *, wait: bool = True) -> None:
-        """Stop; ``wait=False`` (cancel, failure) does not wait for a guess in flight."""
-        if self._pending is not None and wait:
-            self._drop(self._pending[1])
-        self._pending = None
-        self._pool.shutdown(wait=wait, cancel_futures=True)
-
-
 @dataclass
 class _Counts:
     pages: int = 0
@@ -146,7 +120,8 @@ class SyncEngine:
                  full_sweep_every: timedelta = timedelta(hours=24),
                  progress: Callable[[SyncProgress], None] | None = None,
                  cancel: CancelToken | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 worker: bool | None = None) -> None:
         self.store = store
         self.client = client
         self.name = client.config.name
@@ -154,7 +129,11 @@ class SyncEngine:
         self.full_sweep_every = full_sweep_every
         self.progress = progress
         self.cancel = cancel or CancelToken()
-        self.clock = clock
+        self.clock = clock or _utcnow
+        #: the keyset walk in a worker process: None = when it pays (large, real HTTP,
+        #: the system clock; ``ORDERDESK_SYNC_WORKER=1``/``0``: always/never), False =
+        #: never, True = whenever it can
+        self.worker = worker
         self.counts = _Counts()
         self.total: int | None = None
         self._writer: ThreadPoolExecutor | None = None
@@ -173,7 +152,7 @@ class SyncEngine:
                           or self.clock() - last_full > self.full_sweep_every) else "incremental"
         log_id = self.store.start_log(self.name, mode)
         outcome, message, details = "success", "", ""
-        fetcher = _Fetcher(self.client, self.page_size)
+        fetcher = Fetcher(self.client, self.page_size)
         bulk = False
         try:
             # A first full sync into an empty cache: indexes are built once at the end.
@@ -221,23 +200,7 @@ class SyncEngine:
                                        self.total, changes))
 
     def _normalize(self, page: Page, now: datetime) -> list[Order | FlatOrder]:
-        out: list[Order | FlatOrder] = []
-        flat = getattr(self.client, "flat", None)
-        for index, item in enumerate(page.results):
-            raw = page.raw_of(index)
-            if flat is not None:
-                # The hot path: plain orders that reconcile go straight to rows; the others
-                # (flagged, odd shapes, bad values) take the reference path below.
-                done = flat(item, raw)
-                if done is not None:
-                    out.append(done)
-                    continue
-            try:
-                out.append(self.client.normalize(item, synced_at=now, raw=raw))
-            except OrderdeskError as exc:
-                ident = item.get("id") if isinstance(item, dict) else None
-                self.counts.errors.append(f"order {ident}: {exc.message}")
-        return out
+        return normalize_page(self.client, page, now, self.counts.errors)
 
     def _commit(self, orders: list[Order | FlatOrder], state: dict[str, Any],
                 now: datetime) -> ChangeSet:
@@ -330,68 +293,84 @@ class SyncEngine:
         return gone
 
     # shop kinds ---------------------------------------------------------------
-    def _run_keyset(self, state: dict[str, Any], mode: str, fetcher: _Fetcher) -> None:
+    def _run_keyset(self, state: dict[str, Any], mode: str, fetcher: Fetcher) -> None:
         if mode == "full":
             state = self._start_full(state)
         bookmark = _dt(state.get("bookmark"))
         boundary: list[str] = list(state.get("boundary") or [])
-        offset = 0
-        previous: tuple[datetime | None, int, list[Any]] | None = None
-        while True:
-            self._check_cancel()
-            page = fetcher.get(offset, bookmark)
-            if self.total is None and page.count is not None:
-                self.total = page.count + self.counts.fetched
-            if not page.results:
-                break
-            ids = [item.get("id") if isinstance(item, dict) else None for item in page.results]
-            if previous is not None and previous[0] == bookmark and previous[1] != offset \
-                    and previous[2] == ids:
-                raise ProtocolError("The shop's server keeps sending the same page "
-                                    "(its paging does not move forward).")
-            previous = (bookmark, offset, ids)
-            now = self.clock()
-            self.counts.fetched += len(page.results)
-            seen = set(boundary)
-            # Already committed: older than the bookmark (a server whose updated_from
-            # only looks at the date sends those too), or at it and in the boundary.
-            normalized = self._normalize(page, now)
-            if any(b.updated_at < a.updated_at for a, b in pairwise(normalized)):
-                raise ProtocolError("The shop's server does not sort by updated_at as asked "
-                                    "(ordering=updated_at), so orders could be missed.")
-            if page.next and normalized:  # guess the next request (right unless skipping)
-                tail = normalized[-1].updated_at
-                if bookmark is None or tail > bookmark:
-                    fetcher.prefetch(0, tail)
-                else:
-                    fetcher.prefetch(offset + len(page.results), bookmark)
-            fresh = [o for o in normalized
-                     if bookmark is None or o.updated_at > bookmark
-                     or (o.updated_at == bookmark and o.remote_id not in seen)]
-            if not fresh:
-                offset += len(page.results)  # step over what we have (or cannot read)
-                if not page.next:
+        walk = keyset_walk(self.client, fetcher, bookmark, boundary, self.clock)
+        try:
+            for step in walk:
+                first = self.counts.fetched == 0
+                state = self._step(step, state)
+                spec = self._worker_spec() if first else None
+                worker = self._start_worker(spec, state) if spec is not None else None
+                if worker is not None:
+                    # The rest from the bookmark just handed to the writer, as a resumed
+                    # run would: the prefetched guess is not used.
+                    walk.close()
+                    fetcher.close(wait=False)
+                    self._run_in_worker(worker, state)
                     break
-                continue
-            last = max(o.updated_at for o in fresh)
-            if bookmark is not None and last == bookmark:
-                boundary = boundary + [o.remote_id for o in fresh]
-                offset += len(page.results)
-            else:
-                boundary = [o.remote_id for o in fresh if o.updated_at == last]
-                offset = 0
-            bookmark = last
-            state = {**state, "v": STATE_VERSION, "bookmark": _iso(bookmark),
-                     "boundary": boundary}
-            self._commit_behind(fresh, state, now)
-            if not page.next:
-                break
+                self._check_cancel()
+        finally:
+            walk.close()
         self._flush()
         if mode == "full":
             self._finish_full(self.store.get_state(self.name), verify=False)
 
+    def _step(self, step: Step, state: dict[str, Any]) -> dict[str, Any]:
+        """Count a page of the walk and hand what it has new to the writer."""
+        if self.total is None and step.count is not None:
+            self.total = step.count + self.counts.fetched
+        self.counts.fetched += step.fetched
+        self.counts.errors += step.errors
+        if not step.fresh:
+            return state
+        state = {**state, "v": STATE_VERSION, "bookmark": _iso(step.bookmark),
+                 "boundary": step.boundary}
+        self._commit_behind(step.fresh, state, step.now)
+        return state
+
+    def _worker_spec(self) -> tuple[dict[str, Any], str] | None:
+        """Whether the rest of the walk goes to a worker process: forced, or enough left
+        (after the first page) against a real HTTP server with the system clock."""
+        forced = {"1": True, "0": False}.get(os.environ.get("ORDERDESK_SYNC_WORKER", ""))
+        worker = self.worker if self.worker is not None else forced
+        if worker is False:
+            return None
+        if worker is None:
+            left = (self.total or 0) - self.counts.fetched
+            if left < WORKER_MIN_ORDERS or self.clock is not _utcnow:
+                return None
+        spec = getattr(self.client, "worker_spec", None)
+        return spec() if spec is not None else None
+
+    def _start_worker(self, spec: tuple[dict[str, Any], str],
+                      state: dict[str, Any]) -> WorkerWalk | None:
+        """The worker from the bookmark of ``state``; ``None`` (the walk goes on here)
+        when no process can be started."""
+        from orderdesk.sync.worker import WorkerWalk
+
+        config, secret = spec
+        try:
+            return WorkerWalk(config, secret, self.page_size, _dt(state.get("bookmark")),
+                              list(state.get("boundary") or []))
+        except (OSError, RuntimeError) as exc:
+            log.info("sync of %s stays in this process (no worker: %s)", self.name,
+                     type(exc).__name__)
+            return None
+
+    def _run_in_worker(self, worker: WorkerWalk, state: dict[str, Any]) -> None:
+        try:
+            for step in worker.steps(lambda: self.cancel.cancelled):
+                state = self._step(step, state)
+            self._check_cancel()
+        finally:
+            worker.close()
+
     # ecommerce kind -----------------------------------------------------------
-    def _run_newest_first(self, state: dict[str, Any], mode: str, fetcher: _Fetcher) -> None:
+    def _run_newest_first(self, state: dict[str, Any], mode: str, fetcher: Fetcher) -> None:
         if mode == "full":
             state = self._start_full(state)
             offset = max(0, int(state["full_run"].get("offset", 0)) - self.page_size)

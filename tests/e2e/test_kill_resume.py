@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from e2e_helpers import snapshot
 
 from orderdesk.config.connections import ConnectionConfig
@@ -30,9 +31,13 @@ def _add(ctx: AppContext, url: str) -> None:
         page_size=10))
 
 
+@pytest.mark.parametrize("worker", ["0", "1"], ids=["in-process", "worker-process"])
 def test_sync_killed_at_random_points_resumes_to_the_same_cache(
-        ctx: AppContext, demo: DemoSession, tmp_path: Path) -> None:
-    env = {**os.environ, "OD_TEST_TOKEN": demo.server.staff_token}
+        ctx: AppContext, demo: DemoSession, tmp_path: Path, worker: str) -> None:
+    # ORDERDESK_SYNC_WORKER=1: the walk goes to a worker process after the first page
+    # (which SIGKILL of the sync leaves orphaned: it must stop by itself)
+    env = {**os.environ, "OD_TEST_TOKEN": demo.server.staff_token,
+           "ORDERDESK_SYNC_WORKER": worker}
     os.environ["OD_TEST_TOKEN"] = demo.server.staff_token
     _add(ctx, demo.base_url)
     rng = random.Random(1234)

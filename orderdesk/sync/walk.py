@@ -1,0 +1,154 @@
+"""The keyset walk of the shop kinds, without the store: pages fetched, read, checked
+and cut to what a run has not committed yet, one :class:`Step` per page.
+
+The engine writes each step's orders with its bookmark in one transaction, in
+order; the walk itself needs nothing from the store, so it runs the same in the
+engine's process or in a worker process (``sync/worker.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
+from typing import Any
+
+from orderdesk.api.base import OrderClient, Page
+from orderdesk.api.errors import ProtocolError
+from orderdesk.models.entities import Order
+from orderdesk.models.errors import OrderdeskError
+from orderdesk.models.flat import FlatOrder
+
+
+class Fetcher:
+    """Fetches the page the walk will most likely ask for next while the current one is
+    being written: the server and the network work while we do (SQLite and socket
+    waits release the GIL). A wrong guess is dropped; one request at a time."""
+
+    def __init__(self, client: OrderClient, limit: int) -> None:
+        self.client = client
+        self.limit = limit
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderdesk-fetch")
+        self._pending: tuple[tuple[int, datetime | None], Future[Page]] | None = None
+
+    def get(self, offset: int, updated_from: datetime | None = None) -> Page:
+        if self._pending is not None:
+            key, future = self._pending
+            self._pending = None
+            if key == (offset, updated_from):
+                return future.result()
+            self._drop(future)
+        return self.client.list_page(offset=offset, limit=self.limit,
+                                     updated_from=updated_from)
+
+    def prefetch(self, offset: int, updated_from: datetime | None = None) -> None:
+        if self._pending is not None:
+            self._drop(self._pending[1])
+        future = self._pool.submit(self.client.list_page, offset=offset, limit=self.limit,
+                                   updated_from=updated_from)
+        self._pending = ((offset, updated_from), future)
+
+    @staticmethod
+    def _drop(future: Future[Page]) -> None:
+        try:
+            future.result()  # finish it (one request at a time); its outcome is not used
+        except Exception:  # noqa: S110 - a guess that failed is simply not used
+            pass
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop; ``wait=False`` (cancel, failure) does not wait for a guess in flight."""
+        if self._pending is not None and wait:
+            self._drop(self._pending[1])
+        self._pending = None
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def normalize_page(client: OrderClient, page: Page, now: datetime,
+                   errors: list[str]) -> list[Order | FlatOrder]:
+    """The page's orders: the fast reader's rows where it can, else the reference path;
+    an order that cannot be read is left out and described in ``errors``."""
+    out: list[Order | FlatOrder] = []
+    flat = getattr(client, "flat", None)
+    for index, item in enumerate(page.results):
+        raw = page.raw_of(index)
+        if flat is not None:
+            # The hot path: plain orders that reconcile go straight to rows; the others
+            # (flagged, odd shapes, bad values) take the reference path below.
+            done = flat(item, raw)
+            if done is not None:
+                out.append(done)
+                continue
+        try:
+            out.append(client.normalize(item, synced_at=now, raw=raw))
+        except OrderdeskError as exc:
+            ident = item.get("id") if isinstance(item, dict) else None
+            errors.append(f"order {ident}: {exc.message}")
+    return out
+
+
+@dataclass(slots=True)
+class Step:
+    """One page of the walk."""
+
+    fetched: int  #: orders in the page
+    count: int | None  #: the server's ``count`` of what is left to walk
+    fresh: list[Order | FlatOrder]  #: to commit (empty: nothing new in this page)
+    bookmark: datetime | None  #: the bookmark once ``fresh`` is committed
+    boundary: list[str]  #: ids committed at exactly ``bookmark``
+    now: datetime
+    errors: list[str]  #: orders of the page that could not be read
+
+
+def keyset_walk(client: OrderClient, fetcher: Fetcher, bookmark: datetime | None,
+                boundary: list[str], clock: Callable[[], datetime]) -> Generator[Step, None, None]:
+    """Pages from the bookmark on (``ordering=updated_at`` + ``updated_from``). The cursor
+    is the ``updated_at`` of the last order committed plus the ids committed at exactly
+    that instant (the inclusive boundary, de-duplicated); orders created or changed while
+    the walk runs move to its end, so nothing is skipped by shifting offsets."""
+    offset = 0
+    previous: tuple[datetime | None, int, list[Any]] | None = None
+    while True:
+        page = fetcher.get(offset, bookmark)
+        if not page.results:
+            yield Step(0, page.count, [], bookmark, boundary, clock(), [])
+            return
+        ids = [item.get("id") if isinstance(item, dict) else None for item in page.results]
+        if previous is not None and previous[0] == bookmark and previous[1] != offset \
+                and previous[2] == ids:
+            raise ProtocolError("The shop's server keeps sending the same page "
+                                "(its paging does not move forward).")
+        previous = (bookmark, offset, ids)
+        now = clock()
+        errors: list[str] = []
+        seen = set(boundary)
+        # Already committed: older than the bookmark (a server whose updated_from
+        # only looks at the date sends those too), or at it and in the boundary.
+        normalized = normalize_page(client, page, now, errors)
+        if any(b.updated_at < a.updated_at for a, b in pairwise(normalized)):
+            raise ProtocolError("The shop's server does not sort by updated_at as asked "
+                                "(ordering=updated_at), so orders could be missed.")
+        if page.next and normalized:  # guess the next request (right unless skipping)
+            tail = normalized[-1].updated_at
+            if bookmark is None or tail > bookmark:
+                fetcher.prefetch(0, tail)
+            else:
+                fetcher.prefetch(offset + len(page.results), bookmark)
+        fresh = [o for o in normalized
+                 if bookmark is None or o.updated_at > bookmark
+                 or (o.updated_at == bookmark and o.remote_id not in seen)]
+        if not fresh:
+            offset += len(page.results)  # step over what we have (or cannot read)
+        else:
+            last = max(o.updated_at for o in fresh)
+            if bookmark is not None and last == bookmark:
+                boundary = boundary + [o.remote_id for o in fresh]
+                offset += len(page.results)
+            else:
+                boundary = [o.remote_id for o in fresh if o.updated_at == last]
+                offset = 0
+            bookmark = last
+        yield Step(len(page.results), page.count, fresh, bookmark, boundary, now, errors)
+        if not page.next:
+            return

@@ -1,0 +1,149 @@
+"""The keyset walk in a worker process: fetch + JSON decode + the fast reader run on
+the other core, the engine's process only writes.
+
+A ``spawn`` child (never ``fork``: the GUI process has Qt and threads) runs
+:func:`orderdesk.sync.walk.keyset_walk` from the engine's bookmark and sends each
+:class:`~orderdesk.sync.walk.Step` back through a bounded queue (:data:`IN_FLIGHT`
+pages). The engine commits the steps in order, each with its bookmark, exactly as
+in-process, so resume, kill-and-resume and deletions do not change. An
+:class:`OrderdeskError` in the child reaches the engine as the same class with the
+same message; a child that dies is a :class:`WorkerError`; cancel ends the child.
+The secret travels to the child in its start-up pipe only (never logged, never
+written anywhere); a child whose parent dies stops at its next page.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import logging
+import multiprocessing
+import queue
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from orderdesk.models.errors import OrderdeskError
+from orderdesk.sync.walk import Step
+
+log = logging.getLogger(__name__)
+
+#: pages decoded ahead of the writer
+IN_FLIGHT = 3
+#: seconds between checks of cancel and of the child's health while waiting for a page
+_POLL = 0.1
+
+
+class WorkerError(OrderdeskError):
+    """The sync's worker process stopped without saying why (killed, out of memory)."""
+
+    retriable = True
+
+
+def _child(out: Any, spec: dict[str, Any], secret: str, page_size: int,
+           bookmark: datetime | None, boundary: list[str]) -> None:  # pragma: no cover
+    """The worker process (coverage does not follow ``spawn``; tests/e2e do)."""
+    from orderdesk.api import HttpTransport, make_client
+    from orderdesk.config.connections import ConnectionConfig
+    from orderdesk.sync.walk import Fetcher, keyset_walk
+
+    # as in the engine's process (engine._FewerCollections): pages of short-lived
+    # containers, no cycles; the default threshold re-scans live pages ~90 times a page
+    gc.set_threshold(50_000, *gc.get_threshold()[1:])
+    parent = multiprocessing.parent_process()
+
+    def send(message: tuple[Any, ...]) -> None:
+        while True:
+            try:
+                out.put(message, timeout=1.0)
+                return
+            except queue.Full:
+                if parent is not None and not parent.is_alive():
+                    raise SystemExit(0) from None
+
+    fetcher = None
+    try:
+        config = ConnectionConfig.from_json(spec["config"])
+        http = HttpTransport(**spec["transport"])
+        client = make_client(config, secret, http)
+        fetcher = Fetcher(client, page_size)
+        for step in keyset_walk(client, fetcher, bookmark, boundary,
+                                lambda: datetime.now(UTC)):
+            send(("step", step))
+        send(("end",))
+    except OrderdeskError as exc:
+        cls = type(exc)
+        send(("error", cls.__module__, cls.__qualname__, exc.message, dict(vars(exc))))
+    except BaseException as exc:  # a bug: the engine reports it as one
+        send(("crash", f"{type(exc).__name__}: {exc}"))
+    finally:
+        if fetcher is not None:
+            fetcher.close(wait=False)
+
+
+def _rebuild(module: str, name: str, message: str, state: dict[str, Any]) -> OrderdeskError:
+    """The child's error as the same class, message and attributes."""
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        cls = OrderdeskError
+    if not (isinstance(cls, type) and issubclass(cls, OrderdeskError)):
+        cls = OrderdeskError
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.__dict__.update(state)
+    return exc
+
+
+class WorkerWalk:
+    """The walk's steps from a worker process; ``close`` ends it (always call it)."""
+
+    def __init__(self, spec: dict[str, Any], secret: str, page_size: int,
+                 bookmark: datetime | None, boundary: list[str]) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._queue: Any = ctx.Queue(maxsize=IN_FLIGHT)
+        self._process = ctx.Process(
+            target=_child, name="orderdesk-sync-worker", daemon=True,
+            args=(self._queue, spec, secret, page_size, bookmark, boundary))
+        self.started = time.perf_counter()
+        self._process.start()
+
+    def steps(self, cancelled: Callable[[], bool]) -> Iterator[Step]:
+        """Steps in order until the walk ends; raises the child's error, ``WorkerError``
+        when the child dies, and returns at once (to the caller's cancel check) when
+        ``cancelled()``."""
+        while True:
+            if cancelled():
+                return
+            try:
+                message = self._queue.get(timeout=_POLL)
+            except queue.Empty:
+                if self._process.is_alive():
+                    continue
+                try:  # it may have ended right after its last message
+                    message = self._queue.get(timeout=_POLL)
+                except queue.Empty:
+                    raise WorkerError(
+                        "The sync's worker process stopped unexpectedly; what was fetched "
+                        "is kept, and the next sync resumes from there.",
+                        details=f"worker exit code {self._process.exitcode}") from None
+            kind = message[0]
+            if kind == "step":
+                yield message[1]
+            elif kind == "end":
+                return
+            elif kind == "error":
+                raise _rebuild(*message[1:])
+            else:
+                raise RuntimeError(f"sync worker crashed: {message[1]}")
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=5)
+        if self._process.is_alive():  # pragma: no cover - terminate is not refused
+            self._process.kill()
+            self._process.join(timeout=5)
+        self._queue.close()
+        self._queue.cancel_join_thread()
