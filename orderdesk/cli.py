@@ -422,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--username", help="e-mail for --auth basic")
     add.add_argument("--currency", help="ISO currency code when the shop does not send one")
     add.add_argument("--display-name")
-    add.add_argument("--page-size", type=int, default=100)
+    add.add_argument("--page-size", type=int, default=0,
+                     help="orders per page (default: 1000 for shop kinds, 100 for ecommerce)")
     add.set_defaults(handler=cmd_connection_add)
     for action, handler, text in (("list", cmd_connection_list, "list connections"),
                                   ("test", cmd_connection_test, "try a connection"),

@@ -65,6 +65,9 @@ def test_add_sync_list_show(server: DemoServer, tmp_path: Path,
     assert "staff" in out and "300 orders" in out
     config = (tmp_path / "d" / "config.json").read_text()
     assert server.staff_token not in config and server.customer_token not in config
+    # no --page-size: each kind's default (shop pages of 1,000, ecommerce 100)
+    sizes = {c["name"]: c["page_size"] for c in json.loads(config)["connections"]}
+    assert sizes == {"staff": 1000, "me": 100}
 
 
 def test_errors_are_readable(tmp_path: Path, capsys: pytest.CaptureFixture[str],
