@@ -119,6 +119,30 @@ def _fast_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
         yield found, rows, conns, reader.TEXT_SKIP
 
 
+def _fast_blocks(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
+                 chunk: int) -> Iterator[tuple[str, int, Collection[str]]]:
+    """Per chunk: its CSV text (exactly :func:`csv_text` of the chunk's rows), the number
+    of orders found and their connections. SQLite joins the cells into lines
+    (:func:`reader.iter_text_lines`); a chunk whose text holds a cell ``csv.writer``
+    would quote, or whose rows are not its ids in order, is read as rows and written
+    by :func:`csv_text`."""
+    names = reader.connection_names(store)
+    cols = [*keys, CURRENCY]
+    commas = len(cols) - 1
+    for block in reader.iter_text_lines(store, ids, cols, chunk):
+        text, count = block.text, block.rows
+        conns = {names.get(i, "?") for i in block.connection_ids}
+        if text is None or not (text.count(",") == count * commas and text.count("\n") == count
+                                and text.count("\r") == count and '"' not in text):
+            part = ids[block.start:block.start + chunk]
+            text = ""
+            count = 0
+            for found, rows in reader.iter_text_rows(store, part, cols, chunk):
+                text += csv_text(rows, reader.TEXT_SKIP)
+                count += len(found)
+        yield text, count, conns
+
+
 def order_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str], *,
                 chunk: int = ROW_CHUNK, fast: bool = True) -> Iterator[OrderChunk]:
     """Per chunk, the orders found among ``ids`` (in order): ids, rows, connections, and
@@ -242,8 +266,18 @@ def write_csv(store: OrderStore, path: Path, ids: Sequence[int], *,
                     out.raw(BOM)
                 out.rows([header(keys, lines)])
                 chunk = LINE_CHUNK if lines else ROW_CHUNK
-                for found, cells, conns, skip in order_cells(store, ids, keys, chunk=chunk,
-                                                             fast=fast):
+                blocks = (fast and not lines and set(keys) <= reader.FAST_KEYS
+                          and reader.text_lines_supported(store))
+                for text, count, conns in (_fast_blocks(store, ids, keys, chunk) if blocks
+                                           else ()):
+                    check()
+                    out.raw(text.encode("utf-8", "replace"))
+                    rows += count
+                    orders += count
+                    seen.update(conns)
+                    report(progress, min(orders, total), total)
+                for found, cells, conns, skip in (() if blocks else order_cells(
+                        store, ids, keys, chunk=chunk, fast=fast)):
                     check()
                     if lines:
                         full = reader.pricing_orders(store, found)

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Column,
@@ -353,13 +353,7 @@ def iter_text_rows(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
 def _read_text_chunks(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
                       chunk: int, starts: Sequence[int]) -> Iterator[TextChunk]:
     c = orders.c
-    table = _fast_columns(store.dialect)
-    exprs: list[ColumnElement[Any]] = []
-    for key in keys:
-        expr = table[key][0]
-        if isinstance(expr, Column) and expr.nullable:  # a bare number column
-            expr = func.ifnull(expr, literal(""))
-        exprs.append(expr)
+    exprs = _text_exprs(store, keys)
     lead = [c.id, c.connection_id]
     join = "connection" in keys
     fast = _json_each_stmt([*lead, *exprs], ordered=False, join_connections=join)
@@ -379,6 +373,67 @@ def _read_text_chunks(store: OrderStore, ids: Sequence[int], keys: Sequence[str]
                     rows = again.rows(ids_json)
                     found = list(map(first, rows))
             yield found, rows
+
+
+def _text_exprs(store: OrderStore, keys: Sequence[str]) -> list[ColumnElement[Any]]:
+    table = _fast_columns(store.dialect)
+    exprs: list[ColumnElement[Any]] = []
+    for key in keys:
+        expr = table[key][0]
+        if isinstance(expr, Column) and expr.nullable:  # a bare number column
+            expr = func.ifnull(expr, literal(""))
+        exprs.append(expr)
+    return exprs
+
+
+class TextBlock(NamedTuple):
+    """One chunk of :func:`iter_text_lines`."""
+
+    start: int  #: index in ``ids`` of the chunk's first id
+    rows: int  #: orders found
+    connection_ids: set[int]
+    #: the rows' cells (as :func:`iter_text_rows` gives them, without the leading ids)
+    #: joined by ``,``, every row ended by CRLF; None when the rows found are not the
+    #: chunk's ids in order (missing or repeated ids): read them with :func:`iter_text_rows`
+    text: str | None
+
+
+def text_lines_supported(store: OrderStore) -> bool:
+    return store.dialect == "sqlite"
+
+
+def iter_text_lines(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
+                    chunk: int = CHUNK) -> Iterator[TextBlock]:
+    """SQLite only (:func:`text_lines_supported`): :func:`iter_text_rows`' cells, each
+    chunk joined into lines by SQLite in one aggregate row (``group_concat`` of the
+    cells concatenated with ``||``, NUL-safe unlike ``printf``).
+
+    One result row per chunk instead of a row of Python objects per order: no
+    per-row stepping through the DB-API, no joining in Python (about 0.2 s of the
+    0.6 s the per-row path takes for 100k orders at the cells' cost alone). The
+    aggregate runs in ``json_each`` order (no ``ORDER BY``); its ``group_concat`` of
+    the ids is compared with the chunk's, and a chunk that differs comes back with
+    ``text=None``. NULL cells are written as ``''`` (as ``csv.writer`` writes None).
+    """
+    c = orders.c
+    cells = _text_exprs(store, keys)
+    line: ColumnElement[Any] = func.ifnull(cells[0], literal(""))
+    for expr in cells[1:]:
+        line = line.op("||")(literal(",")).op("||")(func.ifnull(expr, literal("")))
+    aggregates = [func.count(), func.group_concat(c.id),
+                  func.group_concat(c.connection_id.distinct()),
+                  func.group_concat(line, literal("\r\n"))]
+    stmt = _json_each_stmt(aggregates, ordered=False, join_connections="connection" in keys)
+    with reading(store) as conn:
+        run = _Direct(conn, stmt, store.engine.dialect)
+        for start in range(0, len(ids), chunk):
+            part = list(ids[start:start + chunk])
+            count, found, conns, text = run.rows(json.dumps(part))[0]
+            conn_ids = set(map(int, conns.split(","))) if conns else set()
+            if count and found == ",".join(map(str, part)):
+                yield TextBlock(start, count, conn_ids, text + "\r\n")
+            else:
+                yield TextBlock(start, count, conn_ids, None)
 
 
 def _text_rows_portable(store: OrderStore, ids: Sequence[int],

@@ -162,3 +162,43 @@ def test_fast_path_keeps_the_requested_order_with_missing_and_repeated_ids(
     assert fast.metadata_path is not None
     meta = fast.metadata_path.read_text(encoding="utf-8")
     assert '"name": "=evil"' in meta or '"name": "staff"' in meta
+
+
+def test_lines_joined_by_sqlite_equal_the_row_path(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of clean orders come as whole lines from SQLite (``iter_text_lines``); a
+    chunk with a cell to quote, a NUL, a missing or a repeated id is read as rows."""
+    import orderdesk.export.csv_export as csv_export
+    from orderdesk.store import bulk
+
+    store = OrderStore(tmp_path / "c.sqlite3")
+    store.add_connection("staff", "shop-staff", "http://127.0.0.1:1")
+    odd = {7: "Smith, John", 13: "nul\x00inside", 21: 'say "hi"', 30: "=SUM(A1)"}
+    orders = [replace(shop_order(str(n)), number=f"#{n}",
+                      customer=Customer(id=str(n), full_name=odd.get(n, f"Name {n}"),
+                                        email="")) for n in range(40)]
+    store.upsert_page("staff", orders)
+    ids = list(store.ids(OrderQuery()))
+    wanted = [*ids[:17], 10**9, *ids[17:25], ids[2], *ids[25:]]
+    monkeypatch.setattr(csv_export, "ROW_CHUNK", 4)
+    used: list[bool] = []
+    lines = bulk.iter_text_lines
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        for block in lines(*args, **kwargs):
+            used.append(block.text is not None)
+            yield block
+
+    monkeypatch.setattr(bulk, "iter_text_lines", spy)
+    fast = write_csv(store, tmp_path / "fast.csv", wanted, columns=ALL_KEYS, metadata=False)
+    assert any(used) and not all(used)
+    slow = write_csv(store, tmp_path / "slow.csv", wanted, columns=ALL_KEYS, metadata=False,
+                     fast=False)
+    monkeypatch.setattr(bulk, "text_lines_supported", lambda store: False)
+    rows = write_csv(store, tmp_path / "rows.csv", wanted, columns=ALL_KEYS, metadata=False)
+    data = (tmp_path / "fast.csv").read_bytes()
+    assert data == (tmp_path / "rows.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
+    assert b"nul\x00inside" in data
+    assert (fast.rows, fast.orders, fast.sha256) == (rows.rows, rows.orders, rows.sha256)
+    assert (fast.rows, fast.orders, fast.sha256) == (slow.rows, slow.orders, slow.sha256)
+    assert fast.orders == len(wanted) - 1
