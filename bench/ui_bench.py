@@ -23,8 +23,10 @@ painted (``viewport().repaint()`` returns with real rows in the visible rows):
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import sqlite3
 import statistics
 import sys
@@ -94,8 +96,54 @@ class PaintCounter(QObject):
         return False
 
 
+class JumpTrace(QObject):
+    """Timestamps of one jump (``--trace``): the store's window-ids and rows queries
+    and each paint of the table's viewport, as (step, start, duration) in ms from the
+    jump; undone by ``done``."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.window = window
+        self.steps: list[tuple[str, float, float]] = []
+        service = window.model.service
+        self._saved = {"ids": service.ids, "rows": service.rows}
+        for name, fn in self._saved.items():
+            setattr(service, name, self._timed(name, fn))
+        window.table.viewport().installEventFilter(self)
+
+    def _timed(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = _now()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.steps.append((name, t0, _now() - t0))
+        return timed
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and watched is self.window.table.viewport():
+            t0 = _now()
+            self.window.table.viewportEvent(event)
+            model = self.window.model
+            order_id = model.id_at(max(0, self.window.table.rowAt(0)), fetch=False)
+            real = order_id is not None and model._cache.get(order_id) is not None
+            self.steps.append(("paint (real rows)" if real else "paint (placeholders)",
+                               t0, _now() - t0))
+            return True
+        return False
+
+    def done(self, t0: float) -> list[tuple[str, float, float]]:
+        self.window.table.viewport().removeEventFilter(self)
+        service = self.window.model.service
+        for name, fn in self._saved.items():
+            setattr(service, name, fn)
+        return [(name, round((start - t0) * 1e3, 2), round(took * 1e3, 2))
+                for name, start, took in self.steps]
+
+
 class Bench:
-    def __init__(self, db: Path, runs: int) -> None:
+    def __init__(self, db: Path, runs: int, *, trace: bool = False) -> None:
+        self.trace = trace
         keep_none_alive()  # PySide6 6.12 on CPython 3.11 (see orderdesk.export.qt)
         self.app = get_app([])
         self.db = db
@@ -314,16 +362,23 @@ class Bench:
 
         target = n // 2
         scrolls = []
+        traces: list[list[tuple[str, float, float]]] = []
         for i in range(self.runs):
             row = target + i * 1000  # a page not read before
+            trace = JumpTrace(w) if self.trace else None
             t0 = _now()
             w.table.scrollTo(w.model.index(row, 0),
                              QAbstractItemView.ScrollHint.PositionAtTop)
             self.wait_painted()
             scrolls.append(_now() - t0)
+            if trace is not None:
+                traces.append(trace.done(t0))
             assert w.table.rowAt(0) == row, (w.table.rowAt(0), row)
         out["scroll_s"] = statistics.median(scrolls)
         out["scroll_row"] = target
+        if self.trace:
+            out["scroll_trace"] = traces
+            out["scroll_data_calls"] = self.count_data_calls(target + self.runs * 1000)
 
         mem = memory()
         out["rss_mb"] = mem.get("VmRSS", 0.0)
@@ -372,6 +427,33 @@ class Bench:
         self.close_window()
         return out
 
+    def count_data_calls(self, row: int) -> dict[str, float]:
+        """``data()`` calls of one more jump (untimed: counting slows them), per
+        painted cell."""
+        w = self.window
+        assert w is not None
+        profile = cProfile.Profile()
+        profile.enable()
+        try:
+            w.table.scrollTo(w.model.index(row, 0),
+                             QAbstractItemView.ScrollHint.PositionAtTop)
+            self.wait_painted()
+        finally:
+            profile.disable()
+        stats: dict[Any, Any] = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+        calls = sum(v[1] for k, v in stats.items()
+                    if k[2] == "data" and k[0].endswith("table_model.py"))
+        table = w.table
+        last = table.rowAt(table.viewport().height() - 1)
+        rows = (last if last >= 0 else w.model.rowCount() - 1) - table.rowAt(0) + 1
+        header = table.horizontalHeader()
+        cols = sum(1 for c in range(header.count())
+                   if not header.isSectionHidden(c)
+                   and header.sectionViewportPosition(c) < table.viewport().width()
+                   and header.sectionViewportPosition(c) + header.sectionSize(c) > 0)
+        return {"calls": calls, "cells": rows * cols,
+                "per_cell": round(calls / max(1, rows * cols), 2)}
+
     def time_queries(self, queries: dict[str, OrderQuery], base: OrderQuery
                      ) -> dict[str, list[tuple[float, float, float]]]:
         w = self.window
@@ -414,8 +496,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser()
     parser.add_argument("db", type=Path)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--trace", action="store_true",
+                        help="time the steps of each scroll jump (store queries, paints) "
+                             "and count data() calls a cell")
     args = parser.parse_args(argv)
-    result = Bench(args.db, args.runs).run()
+    result = Bench(args.db, args.runs, trace=args.trace).run()
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     sys.stdout.flush()

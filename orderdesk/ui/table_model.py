@@ -88,6 +88,7 @@ def default_descending(col: OrderColumn) -> bool:
 _ROW_ROLES = frozenset(int(r) for r in (
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole,
     Qt.ItemDataRole.AccessibleTextRole, IdRole, ValueRole, RowRole))
+_ANSWERED = _ROW_ROLES | {_ALIGN}
 
 
 def _alignment(col: OrderColumn) -> Qt.AlignmentFlag:
@@ -129,11 +130,15 @@ class OrderTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.service = service
         self.columns: tuple[OrderColumn, ...] = COLUMNS
-        self._align = tuple(_alignment(col) for col in self.columns)
+        # plain ints: Qt reads them as an alignment; a Python enum costs a conversion
+        self._align = tuple(int(_alignment(col)) for col in self.columns)
         self._problem_columns = frozenset(
             i for i, col in enumerate(self.columns) if col.type is ColumnType.PROBLEMS)
         #: each cached row's display texts, formatted on first paint (same keys as _cache)
         self._cells: dict[int, list[str | None]] = {}
+        #: (position, row, its texts, its default foreground) of the row data() last
+        #: answered for: a paint asks ~5 roles of each cell, row after row
+        self._last: tuple[int, OrderRow, list[str | None], QBrush | None] | None = None
         self.runner = runner or TaskRunner(self, threads=2)
         self._count = 0  #: rows shown
         self._all: array[int] | None = None  #: every id, when held (see module doc)
@@ -272,6 +277,7 @@ class OrderTableModel(QAbstractTableModel):
         count = self._pending_count if self._pending_count is not None else len(ids)
         generation = self._generation
         self.beginResetModel()
+        self._last = None
         self._count = count
         self._windows.clear()
         self._windows[0] = ids
@@ -321,6 +327,7 @@ class OrderTableModel(QAbstractTableModel):
                                self._on_error)
 
     def _resize(self, count: int) -> None:
+        self._last = None
         if count > self._count:
             self.beginInsertRows(QModelIndex(), self._count, count - 1)
             self._count = count
@@ -334,6 +341,7 @@ class OrderTableModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self._all = ids
+        self._last = None
         self._index = None
         self._scans = 0
         self._resize(len(ids))
@@ -386,6 +394,7 @@ class OrderTableModel(QAbstractTableModel):
         """Forget cached rows that changed, repaint, and re-query in the background."""
         if not changes:
             return
+        self._last = None
         for order_id in (*changes.changed, *changes.removed):
             self._cache.pop(order_id, None)
             self._cells.pop(order_id, None)
@@ -399,6 +408,7 @@ class OrderTableModel(QAbstractTableModel):
 
     def set_utc(self, utc: bool) -> None:
         self.utc = utc
+        self._last = None
         self._cells.clear()
         if self._count:
             self.dataChanged.emit(self.index(0, 0),
@@ -565,6 +575,7 @@ class OrderTableModel(QAbstractTableModel):
             self._remember(order_id, found.get(order_id))
 
     def _remember(self, order_id: int, row: OrderRow | None) -> None:
+        self._last = None
         self._cells.pop(order_id, None)
         self._cache[order_id] = row
         self._cache.move_to_end(order_id)
@@ -623,7 +634,7 @@ class OrderTableModel(QAbstractTableModel):
         # Called ~3,000 times a paint (each visible cell, several roles): plain int
         # roles, and each row's texts and colours formatted once, kept with the row.
         role = int(role)
-        if role != _ALIGN and role not in _ROW_ROLES:
+        if role not in _ANSWERED:
             return None  # font, background, decoration...: asked for every cell
         r, c = index.row(), index.column()
         if not (0 <= r < self._count and 0 <= c < len(self.columns)):
@@ -632,20 +643,27 @@ class OrderTableModel(QAbstractTableModel):
             return self._align[c]
         if role == IdRole:
             return self.id_at(r)
-        row = self.order_row(r)
-        if role == RowRole:
-            return row
-        if row is None:
-            if role == _DISPLAY and c == 0:
-                order_id = self.id_at(r, fetch=False)
-                return "(removed)" if order_id is not None and order_id in self._cache else "…"
-            return None
+        last = self._last
+        if last is not None and last[0] == r:  # the row of the cell before (a paint)
+            row, cells, muted = last[1], last[2], last[3]
+        else:
+            found = self.order_row(r)
+            if found is None:
+                if role == _DISPLAY and c == 0:
+                    order_id = self.id_at(r, fetch=False)
+                    return ("(removed)" if order_id is not None and order_id in self._cache
+                            else "…")
+                return None
+            row = found
+            kept = self._cells.get(row.id)
+            if kept is None:
+                kept = self._cells[row.id] = [None] * len(self.columns)
+            cells = kept
+            muted = _MUTED_BRUSH if row.status.category is _DELETED else None
+            self._last = (r, row, cells, muted)
         if role == _DISPLAY or role == _ACCESSIBLE:
             if self._paint_pending:
                 self._painting()
-            cells = self._cells.get(row.id)
-            if cells is None:
-                cells = self._cells[row.id] = [None] * len(self.columns)
             text = cells[c]
             if text is None:
                 col = self.columns[c]
@@ -654,11 +672,11 @@ class OrderTableModel(QAbstractTableModel):
                     cells[c] = text
             return text
         if role == _FOREGROUND:
-            if c in self._problem_columns and row.problems:
+            if row.problems and c in self._problem_columns:
                 return _WARN_BRUSH
-            if row.status.category is _DELETED:
-                return _MUTED_BRUSH
-            return None
+            return muted
+        if role == RowRole:
+            return row
         col = self.columns[c]
         value = col.value(row)
         if role == ValueRole:

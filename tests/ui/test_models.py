@@ -11,7 +11,7 @@ from orderdesk.models.rows import ChangeSet
 from orderdesk.services.context import AppContext
 from orderdesk.services.orders import OrderService
 from orderdesk.ui.detail import ChecksTableModel, LinesTableModel
-from orderdesk.ui.table_model import IdRole, OrderTableModel, ValueRole
+from orderdesk.ui.table_model import IdRole, OrderTableModel, RowRole, ValueRole
 from tests.ui.data import varied_order
 
 
@@ -104,3 +104,33 @@ def test_detail_models_pass_modeltester(qtmodeltester):
     lines.set_order(varied_order(1), reconcile(varied_order(1)))
     assert lines.data(lines.index(0, 2)) == "€" + str(
         reconcile(varied_order(1)).lines[0].unit_price)
+
+
+def test_cells_answered_row_by_row_follow_changes(qtbot, ctx):
+    """data() keeps the row of the cell before (a paint asks a row's cells in turn):
+    texts still follow another row, the UTC switch and a sync's changes, and Qt reads
+    the alignment it answers."""
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    model = loaded_model(qtbot, ctx)
+    number, created = model.column_index("number"), model.column_index("created")
+    rows = [model.order_row(r) for r in range(3)]
+    for r in (0, 1, 0, 2, 2, 1):  # cells of other rows between
+        assert model.data(model.index(r, number)) == rows[r].number
+        assert model.data(model.index(r, 0), IdRole) == rows[r].id
+    local = model.data(model.index(0, created))
+    model.set_utc(True)
+    assert model.data(model.index(0, created)).endswith(" UTC") and local != model.data(
+        model.index(0, created))
+    total = model.index(0, model.column_index("total"))
+    option = QStyleOptionViewItem()
+    QStyledItemDelegate().initStyleOption(option, total)
+    assert option.displayAlignment & Qt.AlignmentFlag.AlignRight
+    assert option.text == model.data(total)
+    # a sync changed the first row: the next paint reads it again, not the kept one
+    assert model.data(model.index(0, number), RowRole) is rows[0]
+    model.apply_changes(ChangeSet(changed=(rows[0].id,)))
+    again = model.data(model.index(0, number), RowRole)
+    assert again is not None and again is not rows[0] and again.id == rows[0].id
+    qtbot.waitUntil(lambda: model.is_complete, timeout=10_000)
+    model.runner.shutdown()
