@@ -132,8 +132,18 @@ def _fast_blocks(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
     for block in reader.iter_text_lines(store, ids, cols, chunk):
         text, count = block.text, block.rows
         conns = {names.get(i, "?") for i in block.connection_ids}
-        if text is None or not (text.count(",") == count * commas and text.count("\n") == count
-                                and text.count("\r") == count and '"' not in text):
+        if (text is not None and text.count(",") != count * commas and text.count("\n") == count
+                and text.count("\r") == count and '"' not in text):
+            # only commas in some cells ("Korea, Republic of"): lines split exactly, and
+            # the lines with too many are written again from their rows
+            text = _requote(store, ids[block.start:block.start + count], cols, commas,
+                            text.split("\r\n")[:-1])
+            plain = text is not None
+        else:
+            plain = text is not None and (text.count(",") == count * commas
+                                          and text.count("\n") == count
+                                          and text.count("\r") == count and '"' not in text)
+        if text is None or not plain:
             part = ids[block.start:block.start + chunk]
             text = ""
             count = 0
@@ -141,6 +151,20 @@ def _fast_blocks(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
                 text += csv_text(rows, reader.TEXT_SKIP)
                 count += len(found)
         yield text, count, conns
+
+
+def _requote(store: OrderStore, ids: Sequence[int], cols: Sequence[str], commas: int,
+             lines: list[str]) -> str | None:
+    """The chunk's text with the lines that hold a comma in a cell (``ids[i]`` is line
+    ``i``) written from their rows by :func:`csv_text`; None when they cannot be read."""
+    bad = [n for n, line in enumerate(lines) if line.count(",") != commas]
+    wanted = [ids[n] for n in bad]
+    for found, rows in reader.iter_text_rows(store, wanted, cols, max(len(wanted), 1)):
+        if found != wanted:
+            return None
+        for n, row in zip(bad, rows, strict=True):
+            lines[n] = csv_text([row], reader.TEXT_SKIP)[:-2]
+    return "\r\n".join(lines) + "\r\n"
 
 
 def order_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str], *,

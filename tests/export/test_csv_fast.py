@@ -190,15 +190,24 @@ def test_lines_joined_by_sqlite_equal_the_row_path(tmp_path: Path,
             yield block
 
     monkeypatch.setattr(bulk, "iter_text_lines", spy)
+    read_rows: list[list[int]] = []
+    text_rows = bulk.iter_text_rows
+
+    def rows_spy(store: OrderStore, ids: Any, *args: Any) -> Any:
+        read_rows.append(list(ids))
+        return text_rows(store, ids, *args)
+
+    monkeypatch.setattr(bulk, "iter_text_rows", rows_spy)
     fast = write_csv(store, tmp_path / "fast.csv", wanted, columns=ALL_KEYS, metadata=False)
     assert any(used) and not all(used)
+    assert [len(r) for r in read_rows] == [4, 1]  # a comma alone: only its line read again
     slow = write_csv(store, tmp_path / "slow.csv", wanted, columns=ALL_KEYS, metadata=False,
                      fast=False)
     monkeypatch.setattr(bulk, "text_lines_supported", lambda store: False)
     rows = write_csv(store, tmp_path / "rows.csv", wanted, columns=ALL_KEYS, metadata=False)
     data = (tmp_path / "fast.csv").read_bytes()
     assert data == (tmp_path / "rows.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
-    assert b"nul\x00inside" in data
+    assert b"nul\x00inside" in data and b',"Smith, John",' in data
     assert (fast.rows, fast.orders, fast.sha256) == (rows.rows, rows.orders, rows.sha256)
     assert (fast.rows, fast.orders, fast.sha256) == (slow.rows, slow.orders, slow.sha256)
     assert fast.orders == len(wanted) - 1
