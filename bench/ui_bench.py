@@ -399,26 +399,10 @@ class Bench:
                 "cold_limit_s": self.cold_limit(query),
             }
             plans[f"sort {name}"] = self.plan(query)
-        worst = max(detail, key=lambda k: detail[k]["s"])
-        out["resort_s"] = detail[worst]["s"]
-        out["resort_limit_s"] = detail[worst]["limit_s"]
-        out["resort_cold_limit_s"] = detail[worst]["cold_limit_s"]
-        out["resort_first_rows_s"] = max(d["first_rows_s"] for d in detail.values())
-        out["resort_detail"] = detail
-
-        fdetail = self.query_details(filters, ftimes, plans)
-        worst = max(fdetail, key=lambda k: fdetail[k]["s"])
-        out["filter_s"] = fdetail[worst]["s"]
-        out["filter_limit_s"] = fdetail[worst]["limit_s"]
-        out["filter_first_rows_s"] = max(d["first_rows_s"] for d in fdetail.values())
-        out["filter_detail"] = fdetail
-
-        sdetail = self.query_details(searches, stimes, plans)
-        worst = max(sdetail, key=lambda k: sdetail[k]["s"])
-        out["search_s"] = sdetail[worst]["s"]
-        out["search_limit_s"] = sdetail[worst]["limit_s"]
-        out["search_first_rows_s"] = max(d["first_rows_s"] for d in sdetail.values())
-        out["search_detail"] = sdetail
+        out.update(_slowest("resort", detail))
+        out["resort_cold_limit_s"] = max(detail.values(), key=lambda d: d["s"])["cold_limit_s"]
+        out.update(_slowest("filter", self.query_details(filters, ftimes, plans)))
+        out.update(_slowest("search", self.query_details(searches, stimes, plans)))
         out["plans"] = plans
         for _ in range(self.runs - 1):
             first_paint()
@@ -491,6 +475,15 @@ class Bench:
             (max(1, n // 2),)).fetchone()
         return [customer.split()[-1], product.split()[0]]
 
+
+
+def _slowest(prefix: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """The figures of the slowest query of a group (its time and limit), the latest
+    first rows among them, and the group's detail, under ``prefix``'s keys."""
+    worst = max(detail.values(), key=lambda d: d["s"])
+    return {f"{prefix}_s": worst["s"], f"{prefix}_limit_s": worst["limit_s"],
+            f"{prefix}_first_rows_s": max(d["first_rows_s"] for d in detail.values()),
+            f"{prefix}_detail": detail}
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser()

@@ -11,21 +11,13 @@ from orderdesk.export.common import ExportCancelled, ExportError, safe_filename
 from orderdesk.models import OrderQuery
 from orderdesk.services.export import ExportService
 from orderdesk.store import OrderStore
-from tests.export.data import UNICODE_NAMES
+from tests.export.data import UNICODE_NAMES, pdf_text
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
                        reason="needs poppler-utils (pdftotext, pdftoppm)"),
     pytest.mark.usefixtures("qapp"),
 ]
-
-
-def pdf_text(path: Path, page: int | None = None) -> str:
-    args = ["pdftotext", "-enc", "UTF-8"]
-    if page is not None:
-        args += ["-f", str(page), "-l", str(page)]
-    return subprocess.run([*args, str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
 
 
 def page_count(path: Path) -> int:

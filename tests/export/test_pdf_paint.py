@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +16,7 @@ from orderdesk.export.pdf_paint import TEXT, PaintRenderer, money_text
 from orderdesk.models import Customer, OrderLine, OrderStatus, ServerFigures
 from orderdesk.services.export import ExportService
 from orderdesk.store import OrderStore
+from tests.export.data import pdf_text
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils"),
@@ -24,14 +24,6 @@ pytestmark = [
 ]
 
 MARKUP = "<b>x</b>&amp;"
-
-
-def pdf_text(path: Path, page: int | None = None) -> str:
-    args = ["pdftotext", "-enc", "UTF-8"]
-    if page is not None:
-        args += ["-f", str(page), "-l", str(page)]
-    return subprocess.run([*args, str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
 
 
 def varied_lines(n: int) -> tuple[OrderLine, ...]:
