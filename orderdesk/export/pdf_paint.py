@@ -324,15 +324,6 @@ class PaintRenderer:
         self._notes(flow, order, recon)
         return flow.pages
 
-    def _text_line(self, flow: _Pages, top: float, h: float,
-                   runs: list[tuple[float, int, str]]) -> None:
-        """Texts on one line of height ``h`` at ``top``, on a common baseline."""
-        base = top + max(self.ascent[s] for _x, s, _t in runs)
-        items = flow.items
-        for x, style, text in runs:
-            items.append((_T, x, base, style, text))
-        del h
-
     def _heading(self, flow: _Pages, order: Order) -> None:
         tz, w, px = self.tz, self.width, self.px
         half = w * 0.58
