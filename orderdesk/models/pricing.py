@@ -166,8 +166,10 @@ def detect_line_exponent(order: Order) -> int | None:
     return None
 
 
-def _payment_state(paid: Decimal | None, outstanding: Decimal | None,
-                   payable: bool | None) -> PaymentState:
+def payment_state(paid: Decimal | int | None, outstanding: Decimal | int | None,
+                  payable: bool | None) -> PaymentState:
+    """Where an order stands with its payments, from the server's paid and outstanding
+    figures (as amounts or as integer units: only signs and zero matter)."""
     if payable is False and not outstanding:
         return PaymentState.NOT_PAYABLE if not paid else PaymentState.PAID
     if paid is None or outstanding is None:
@@ -334,7 +336,7 @@ def _reconcile_shop(order: Order) -> Reconciliation:
         checks=tuple(line_checks + checks), problems=tuple(problems), lines=lines,
         line_exponent=exponent, total_formula=total_formula, amount_paid=paid,
         amount_outstanding=outstanding,
-        payment_state=_payment_state(paid, outstanding, figs.is_payable),
+        payment_state=payment_state(paid, outstanding, figs.is_payable),
     )
 
 

@@ -21,7 +21,7 @@ from orderdesk.models.entities import parse_datetime
 from orderdesk.models.errors import DataError
 from orderdesk.models.flat import FlatOrder
 from orderdesk.models.money import STORAGE_EXPONENT, currency_exponent
-from orderdesk.models.pricing import PaymentState
+from orderdesk.models.pricing import payment_state
 from orderdesk.models.status import OrderStatus
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -361,7 +361,7 @@ def _flat(d: dict[str, Any], connection: str, kind: str, currency: str,
         "total": total, "srv_paid": paid, "srv_outstanding": outstanding,
         "srv_line_count": srv_count, "srv_quantity": srv_quantity, "is_paid": is_paid,
         "is_payable": is_payable, "paid": paid, "outstanding": outstanding,
-        "payment_state": _payment_state(paid, outstanding, is_payable), "problems": 0,
+        "payment_state": str(payment_state(paid, outstanding, is_payable)), "problems": 0,
         "line_money": "minor",
     }
     detail = {"kind": kind, "customer": customer, "billing": billing,
@@ -375,16 +375,3 @@ def _flat(d: dict[str, Any], connection: str, kind: str, currency: str,
     parts += names
     search = "\n".join(x for x in parts if x).lower()
     return FlatOrder(connection, updated_dt, row, lines, payments, detail, raw, search)
-
-
-def _payment_state(paid: int | None, outstanding: int | None, payable: bool | None) -> str:
-    """As ``pricing._payment_state``, on storage units."""
-    if payable is False and not outstanding:
-        return str(PaymentState.NOT_PAYABLE if not paid else PaymentState.PAID)
-    if paid is None or outstanding is None:
-        return str(PaymentState.UNKNOWN)
-    if outstanding <= 0:
-        return str(PaymentState.PAID)
-    if paid > 0:
-        return str(PaymentState.PARTIALLY_PAID)
-    return str(PaymentState.UNPAID)
