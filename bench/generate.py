@@ -31,9 +31,9 @@ from bench.common import CACHE
 from orderdesk.api.shop.normalize import normalize
 from orderdesk.demo.constants import GENERATOR_VERSION, REFERENCE_DATE
 from orderdesk.demo.generator import CHUNK, OrderFactory, Renderer, World
-from orderdesk.models.entities import ConnectionKind
+from orderdesk.models.entities import ConnectionKind, to_micros
 from orderdesk.store import OrderStore
-from orderdesk.store.codec import EncodedOrder, to_micros
+from orderdesk.store.codec import EncodedOrder
 from orderdesk.store.migrations import LATEST
 from orderdesk.store.schema import lines, order_docs, orders, payments
 from orderdesk.store.store import CACHE_FILE

@@ -33,6 +33,15 @@ def ensure_utc(value: datetime, *, field: str = "datetime") -> datetime:
     return value.astimezone(UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(value: datetime) -> int:
+    """An aware date-time as whole microseconds since 1970 (UTC): how the cache stores it."""
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def parse_datetime(text: object, *, field: str = "datetime") -> datetime:
     """ISO 8601 text (``Z`` or an offset, any fraction) → aware UTC datetime."""
     if not isinstance(text, str):

@@ -21,6 +21,7 @@ from orderdesk.models.entities import (
     OrderLine,
     Payment,
     ServerFigures,
+    to_micros,
 )
 from orderdesk.models.flat import FlatOrder
 from orderdesk.models.money import from_storage_units, to_storage_units
@@ -28,7 +29,6 @@ from orderdesk.models.query import fold
 from orderdesk.models.rows import OrderRow
 from orderdesk.models.status import OrderStatus, StatusCategory
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Bump when the encoding of an order changes, so that the next sync rewrites every order.
 CODEC_VERSION = "1"
 
@@ -48,11 +48,6 @@ LINE_COLUMNS: tuple[str, ...] = (
     "notes", "created_at", "updated_at")
 PAYMENT_COLUMNS: tuple[str, ...] = (
     "position", "remote_id", "amount", "method", "status", "reference", "created_at", "extra")
-
-
-def to_micros(value: datetime) -> int:
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def from_micros(value: int) -> datetime:

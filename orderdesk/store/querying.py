@@ -22,10 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import UnaryExpression
 
+from orderdesk.models.entities import to_micros
 from orderdesk.models.money import to_storage_units
 from orderdesk.models.query import OrderQuery, PaymentFilter, SortField, search_terms
 from orderdesk.models.status import StatusCategory
-from orderdesk.store.codec import to_micros
 from orderdesk.store.schema import orders
 
 o = orders.c

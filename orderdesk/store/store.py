@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from orderdesk.models.entities import Order
+from orderdesk.models.entities import Order, to_micros
 from orderdesk.models.errors import DataError, StoreError
 from orderdesk.models.flat import FlatOrder
 from orderdesk.models.query import OrderQuery, search_terms
@@ -44,7 +44,6 @@ from orderdesk.store.codec import (
     decode_order,
     decode_row,
     from_micros,
-    to_micros,
 )
 from orderdesk.store.migrations import ensure_indexes, migrate
 from orderdesk.store.schema import (

@@ -12,19 +12,17 @@ tests/api/test_flat_orders.py.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
 from orderdesk.api.shop import payloads as p
-from orderdesk.models.entities import parse_datetime
+from orderdesk.models.entities import parse_datetime, to_micros
 from orderdesk.models.errors import DataError
 from orderdesk.models.flat import FlatOrder
 from orderdesk.models.money import STORAGE_EXPONENT, currency_exponent
 from orderdesk.models.pricing import payment_state
 from orderdesk.models.status import OrderStatus
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _PLAIN_MONEY: Final = re.compile(r"(-?)(\d{1,14})(?:\.(\d{1,4}))?")
 _UNITS: Final = 10**STORAGE_EXPONENT
 #: item money and quantities above this go the reference way (it checks the range)
@@ -109,8 +107,7 @@ def _micros(value: Any) -> int:
         dt = parse_datetime(value)
     except DataError:
         raise _Slow from None
-    delta = dt - _EPOCH
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    micros = to_micros(dt)
     if len(_MICROS) > 4096:
         _MICROS.clear()
     _MICROS[value] = micros
@@ -174,8 +171,7 @@ def _flat(d: dict[str, Any], connection: str, kind: str, currency: str,
         updated_dt = parse_datetime(updated_text)
     except DataError:
         raise _Slow from None
-    delta = updated_dt - _EPOCH
-    updated = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    updated = to_micros(updated_dt)
 
     # customer, as normalize._customer
     customer: dict[str, Any] | None = None
