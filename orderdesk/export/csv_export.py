@@ -20,7 +20,8 @@ import hashlib
 import io
 import json
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from datetime import UTC, datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -120,7 +121,7 @@ def _fast_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
 
 
 def _fast_blocks(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
-                 chunk: int) -> Iterator[tuple[str, int, Collection[str]]]:
+                 chunk: int) -> Generator[tuple[str, int, Collection[str]], None, None]:
     """Per chunk: its CSV text (exactly :func:`csv_text` of the chunk's rows), the number
     of orders found and their connections. SQLite joins the cells into lines
     (:func:`reader.iter_text_lines`); a chunk whose text holds a cell ``csv.writer``
@@ -292,14 +293,15 @@ def write_csv(store: OrderStore, path: Path, ids: Sequence[int], *,
                 chunk = LINE_CHUNK if lines else ROW_CHUNK
                 blocks = (fast and not lines and set(keys) <= reader.FAST_KEYS
                           and reader.text_lines_supported(store))
-                for text, count, conns in (_fast_blocks(store, ids, keys, chunk) if blocks
-                                           else ()):
-                    check()
-                    out.raw(text.encode("utf-8", "replace"))
-                    rows += count
-                    orders += count
-                    seen.update(conns)
-                    report(progress, min(orders, total), total)
+                # closed at once on cancel or failure: it may have reader processes
+                with closing(_fast_blocks(store, ids, keys, chunk)) as fast_blocks:
+                    for text, count, conns in (fast_blocks if blocks else ()):
+                        check()
+                        out.raw(text.encode("utf-8", "replace"))
+                        rows += count
+                        orders += count
+                        seen.update(conns)
+                        report(progress, min(orders, total), total)
                 for found, cells, conns, skip in (() if blocks else order_cells(
                         store, ids, keys, chunk=chunk, fast=fast)):
                     check()

@@ -21,13 +21,19 @@ public ``rows()``/``get()`` give.
 from __future__ import annotations
 
 import json
+import logging
+import marshal
+import os
 import sqlite3
+import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from operator import itemgetter
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -56,9 +62,17 @@ from orderdesk.models.entities import (
 from orderdesk.models.errors import StoreError
 from orderdesk.models.money import from_storage_units
 from orderdesk.models.status import OrderStatus, StatusCategory
+from orderdesk.store import chunk_reader
 from orderdesk.store.codec import decode_order
 from orderdesk.store.schema import connections, lines, order_docs, orders, payments
 from orderdesk.store.store import OrderStore
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
 
 CHUNK = 500  # ids per IN (...) list, as the store uses
 
@@ -266,31 +280,172 @@ def _json_each_stmt(exprs: Sequence[ColumnElement[Any]], *, ordered: bool,
 _COMPILED: dict[tuple[int, str], tuple[Any, str, list[str], dict[str, Any]]] = {}
 
 
+def _compiled(stmt: Any, engine_dialect: Any) -> tuple[str, list[str], dict[str, Any]]:
+    """``stmt``'s SQL text, the names of its positional parameters and its constants."""
+    key = (id(stmt), engine_dialect.name)
+    got = _COMPILED.get(key)
+    if got is None or got[0] is not stmt:
+        compiled = stmt.compile(dialect=engine_dialect)
+        got = (stmt, str(compiled), list(compiled.positiontup or []), compiled.params)
+        if len(_COMPILED) > 64:
+            _COMPILED.clear()
+        _COMPILED[key] = got
+    return got[1], got[2], got[3]
+
+
 class _Direct:
     """A statement compiled once and run on the DB-API connection: rows are plain
     tuples, without SQLAlchemy's Row objects (about 8 % of the export time)."""
 
     def __init__(self, conn: Connection, stmt: Any, engine_dialect: Any) -> None:
-        key = (id(stmt), engine_dialect.name)
-        got = _COMPILED.get(key)
-        if got is None or got[0] is not stmt:
-            compiled = stmt.compile(dialect=engine_dialect)
-            got = (stmt, str(compiled), list(compiled.positiontup or []), compiled.params)
-            if len(_COMPILED) > 64:
-                _COMPILED.clear()
-            _COMPILED[key] = got
-        _, self.sql, self.names, self.constants = got
+        self.sql, self.names, self.constants = _compiled(stmt, engine_dialect)
         self.conn = conn
         self.stmt = stmt
         self.raw = conn.connection.driver_connection
         self.direct = (self.raw is not None and "POSTCOMPILE" not in self.sql
                        and bool(self.names))
 
+    def args(self, ids_json: str) -> list[Any]:
+        return [ids_json if n == "ids_json" else self.constants[n] for n in self.names]
+
     def rows(self, ids_json: str) -> list[Any]:
         if self.direct and self.raw is not None:
-            args = [ids_json if n == "ids_json" else self.constants[n] for n in self.names]
-            return list(self.raw.execute(self.sql, args).fetchall())
+            return list(self.raw.execute(self.sql, self.args(ids_json)).fetchall())
         return list(self.conn.execute(self.stmt, {"ids_json": ids_json}).fetchall())
+
+
+#: exports of at least this many orders read their chunks in reader processes
+PARALLEL_MIN_IDS = 20_000
+#: at most this many reader processes (one per core beyond that gains little: the
+#: exporting process joins, encodes and writes what they read)
+MAX_READERS = 4
+#: ``ORDERDESK_EXPORT_READERS=N`` forces N reader processes (0: read in this process)
+READERS_ENV = "ORDERDESK_EXPORT_READERS"
+
+
+def database_file(store: OrderStore) -> Path | None:
+    """The SQLite file behind ``store`` (None: another database, or in memory)."""
+    if store.dialect != "sqlite":
+        return None
+    name = store.engine.url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    path = Path(name)
+    return path if path.is_file() else None
+
+
+def reader_processes(store: OrderStore, n_ids: int) -> int:
+    """How many reader processes an export of ``n_ids`` orders uses (0: none)."""
+    if database_file(store) is None or getattr(sys, "frozen", False) or not sys.executable:
+        return 0  # a frozen app has no interpreter to run chunk_reader.py with
+    forced = os.environ.get(READERS_ENV, "").strip()
+    if forced:
+        try:
+            return max(0, min(int(forced), 16))
+        except ValueError:
+            log.warning("%s=%r is not a number of processes; ignored", READERS_ENV, forced)
+    if n_ids < PARALLEL_MIN_IDS:
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+    return min(MAX_READERS, cores) if cores > 1 else 0
+
+
+#: bytes a reader may run ahead of the export (a few chunks of ~230 KB): with the
+#: default 64 KB pipe each reader waited for the export to take every chunk
+PIPE_BYTES = 1 << 20
+
+
+def _widen(fd: int) -> None:
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setsize is not None:
+        with suppress(OSError):  # above the system's limit: the default size works too
+            fcntl.fcntl(fd, setsize, PIPE_BYTES)
+
+
+class ReaderGone(Exception):
+    """A reader process stopped before it sent all its chunks."""
+
+
+class ChunkReaders:
+    """Reader processes (:mod:`chunk_reader`) running one statement over chunks.
+
+    Chunk ``i`` goes to process ``i % n``; :meth:`next_row` returns the chunks' first
+    rows in chunk order. A process is about one chunk ahead of the reader (its next
+    chunk's data waits in the pipe), so ``n`` processes run ``n`` chunks at a time.
+    """
+
+    def __init__(self, path: Path, sql: str, chunks: Sequence[list[Any]],
+                 processes: int) -> None:
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._next = 0
+        try:
+            for _ in range(processes):
+                # our own interpreter running our own script: no outside input
+                self._procs.append(subprocess.Popen(  # noqa: S603
+                    [sys.executable, "-I", chunk_reader.__file__], stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+            for k, proc in enumerate(self._procs):
+                assert proc.stdin is not None and proc.stdout is not None
+                _widen(proc.stdout.fileno())
+                proc.stdin.write(marshal.dumps((str(path.resolve()), sql,
+                                                 list(chunks[k::processes]))))
+                proc.stdin.close()
+        except OSError as exc:
+            self.close()
+            raise ReaderGone(f"could not start: {exc}") from exc
+
+    def next_row(self) -> Any:
+        proc = self._procs[self._next % len(self._procs)]
+        self._next += 1
+        assert proc.stdout is not None
+        head = proc.stdout.read(chunk_reader.HEADER.size)
+        if len(head) == chunk_reader.HEADER.size:
+            (size,) = chunk_reader.HEADER.unpack(head)
+            data = proc.stdout.read(size)
+            if len(data) == size:
+                return marshal.loads(data)  # noqa: S302 - our own child's output
+        proc.wait()
+        assert proc.stderr is not None
+        said = proc.stderr.read().decode("utf-8", "replace").strip()
+        raise ReaderGone(f"exit status {proc.returncode}: {said[-500:] or 'no message'}")
+
+    def close(self) -> None:
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+        self._procs.clear()
+
+
+def _aggregate_rows(store: OrderStore, run: _Direct, ids: Sequence[int],
+                    chunk: int) -> Iterator[tuple[int, Any]]:
+    """``(start, first row)`` of ``run`` per chunk of ``ids``: from reader processes
+    (:func:`reader_processes`) where they pay, else (and after a reader stopped, for
+    the chunks it did not send) on ``run``'s own connection."""
+    starts = range(0, len(ids), chunk)
+    done = 0
+    path = database_file(store)
+    processes = min(reader_processes(store, len(ids)), len(starts))
+    if path is not None and processes > 0 and run.direct:
+        readers: ChunkReaders | None = None
+        try:
+            readers = ChunkReaders(path, run.sql, [
+                run.args(json.dumps(list(ids[s:s + chunk]))) for s in starts], processes)
+            for start in starts:
+                row = readers.next_row()
+                done += 1
+                yield start, row
+        except ReaderGone as exc:
+            log.warning("An export reader process stopped (%s); the rest is read here.", exc)
+        finally:
+            if readers is not None:
+                readers.close()
+    for start in starts[done:]:
+        yield start, run.rows(json.dumps(list(ids[start:start + chunk])))[0]
 
 
 def iter_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
@@ -451,9 +606,8 @@ def iter_text_lines(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
     stmt = _json_each_stmt(aggregates, ordered=False, join_connections="connection" in keys)
     with reading(store) as conn:
         run = _Direct(conn, stmt, store.engine.dialect)
-        for start in range(0, len(ids), chunk):
-            part = list(ids[start:start + chunk])
-            count, found, conns, text = run.rows(json.dumps(part))[0]
+        for start, (count, found, conns, text) in _aggregate_rows(store, run, ids, chunk):
+            part = ids[start:start + chunk]
             conn_ids = set(map(int, conns.split(","))) if conns else set()
             if count and found == ",".join(map(str, part)):
                 yield TextBlock(start, count, conn_ids, text + "\r\n")
