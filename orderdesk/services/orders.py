@@ -49,6 +49,17 @@ class OrderService:
         """Any window of ``query``'s order is cheap to read (an index gives the order)."""
         return self.store.ordered_by_index(query)
 
+    def anchors(self, query: OrderQuery, every: int) -> list[tuple[object, ...]] | None:
+        """Sort values of every ``every``-th row of ``query``'s order, for ``ids_from``
+        (``None`` when its order cannot be sought by key)."""
+        return self.store.anchors(query, every)
+
+    def ids_from(self, query: OrderQuery, anchor: Sequence[object], *, limit: int,
+                 offset: int = 0) -> array[int]:
+        """A window of ``query``'s order counted from an anchor's row (a seek, not a
+        scan of every row before it)."""
+        return self.store.ids_from(query, anchor, limit=limit, offset=offset)
+
     def positions(self, query: OrderQuery, ids: Sequence[int]) -> dict[int, int]:
         """Row numbers of a few ids in ``query``'s order (ids not matching are left out)."""
         return self.store.positions(query, ids)

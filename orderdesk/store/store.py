@@ -592,6 +592,60 @@ class OrderStore:
             self._plans[key] = indexed
         return indexed
 
+    def anchors(self, query: OrderQuery, every: int) -> list[tuple[Any, ...]] | None:
+        """The sort values (``querying.sort_expressions`` order, id last) of rows 0,
+        ``every``, 2 × ``every``... of ``query``'s order, for ``ids_from``; ``None``
+        when its order cannot be sought by key (see ``querying.seek_segments``).
+        One snapshot, one step a row returned: each a seek and a skip of ``every``
+        index entries (at a million orders, every 4,000: ~250 steps, 0.1-0.2 s)."""
+        if not querying.seekable(query):
+            return None
+        cids = self._connection_ids()
+        keys = [expr for expr, _ in querying.sort_expressions(query, cids)]
+        first = querying.ids_select(query, cids, self.dialect).with_only_columns(
+            *keys).limit(1)
+        with self._read() as conn:
+            row = conn.execute(first).first()
+            out: list[tuple[Any, ...]] = []
+            while row is not None:
+                out.append(tuple(row))
+                found = self._seek(conn, query, out[-1], keys, limit=1, offset=every)
+                row = found[0] if found else None
+        return out
+
+    def ids_from(self, query: OrderQuery, anchor: Sequence[Any], *, limit: int,
+                 offset: int = 0) -> array[int]:
+        """Ids ``offset:offset+limit`` of ``query``'s order counted from the order whose
+        sort values are ``anchor`` (one of ``anchors``): the same window as
+        ``ids(limit=, offset=)`` from the anchor's row, read by seeking the index to the
+        anchor instead of stepping over every row before it."""
+        with self._read() as conn:
+            rows = self._seek(conn, query, anchor, [orders.c.id], limit=limit,
+                              offset=offset)
+        return array("q", (r[0] for r in rows))
+
+    def _seek(self, conn: Connection, query: OrderQuery, anchor: Sequence[Any],
+              columns: Sequence[Any], *, limit: int, offset: int) -> list[Any]:
+        parts = querying.seek_segments(query, self._connection_ids(), self.dialect,
+                                       anchor, columns)
+        out: list[Any] = []
+        for part in parts:
+            result = conn.execute(part.limit(limit - len(out)).offset(offset))
+            try:
+                found = result.cursor.fetchall()
+            finally:
+                result.close()
+            if not found and offset:
+                # the part ends before ``offset``: skip it (a count bounded by ``offset``)
+                offset -= conn.execute(select(func.count()).select_from(
+                    part.limit(offset).subquery())).scalar() or 0
+                continue
+            out.extend(found)
+            offset = 0
+            if len(out) >= limit:
+                break
+        return out
+
     def positions(self, query: OrderQuery, ids: Iterable[int]) -> dict[int, int]:
         """Row number (0-based) of each id in ``query``'s order; ids that do not
         match ``query`` are left out. One count per id: for a few ids."""
