@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -49,10 +49,12 @@ class OrderService:
         """Any window of ``query``'s order is cheap to read (an index gives the order)."""
         return self.store.ordered_by_index(query)
 
-    def anchors(self, query: OrderQuery, every: int) -> list[tuple[object, ...]] | None:
+    def anchors(self, query: OrderQuery, every: int, *,
+                cancelled: Callable[[], bool] | None = None
+                ) -> list[tuple[object, ...]] | None:
         """Sort values of every ``every``-th row of ``query``'s order, for ``ids_from``
-        (``None`` when its order cannot be sought by key)."""
-        return self.store.anchors(query, every)
+        (``None`` when its order cannot be sought by key, or ``cancelled()``)."""
+        return self.store.anchors(query, every, cancelled=cancelled)
 
     def ids_from(self, query: OrderQuery, anchor: Sequence[object], *, limit: int,
                  offset: int = 0) -> array[int]:

@@ -191,3 +191,82 @@ def test_current_order_and_selection_survive_a_refresh(qtbot, data_dir, small_wi
     finally:
         window.shutdown()
         ctx.close()
+
+
+@pytest.fixture
+def anchored(monkeypatch):
+    """Anchors for any result, one every ANCHOR rows (not a multiple of the window)."""
+    monkeypatch.setattr(OrderTableModel, "ANCHOR_MIN_ROWS", 0)
+    monkeypatch.setattr(OrderTableModel, "ANCHOR_EVERY", ANCHOR)
+
+
+ANCHOR = 17
+
+
+def anchored_model(qtbot, ctx: AppContext, query: OrderQuery) -> OrderTableModel:
+    model = windowed_model(qtbot, ctx, query)
+    model.data(model.index(0, 0))  # the first paint starts the background jobs
+    qtbot.waitUntil(lambda: model._anchors is not None and not model.runner.busy(),
+                    timeout=TIMEOUT)
+    return model
+
+
+@pytest.mark.parametrize("name", [n for n, (_, indexed) in QUERIES.items() if indexed])
+def test_anchored_windows_equal_the_reference_order(qtbot, ctx, anchored, name, monkeypatch):
+    """Windows read by seeking from anchors (ties of a status sort, descending keys,
+    a status tab in its (category, created) index): every position as the reference."""
+    query, _ = QUERIES[name]
+    expected = reference(ctx, query)
+    model = anchored_model(qtbot, ctx, query)
+    assert model._anchors is not None and len(model._anchors) == -(-len(expected) // ANCHOR)
+    offsets = []
+    plain = model.service.ids
+    monkeypatch.setattr(model.service, "ids", lambda q, **kw: (
+        offsets.append(kw.get("offset", 0)), plain(q, **kw))[1])
+    rows = list(range(len(expected)))
+    random.Random(name).shuffle(rows)
+    for r in rows:
+        assert model.data(model.index(r, 0), IdRole) == expected[r], r
+    assert not [o for o in offsets if o]  # no window read by OFFSET
+    model.runner.shutdown()
+
+
+def test_anchors_are_dropped_when_the_model_refreshes(qtbot, ctx, anchored):
+    query = QUERIES["total"][0]
+    model = anchored_model(qtbot, ctx, query)
+    old = model._anchors
+    changes = ctx.store.upsert_page("staff", [varied_order(900 + i) for i in range(9)])
+    with qtbot.waitSignal(model.loaded, timeout=TIMEOUT):
+        model.apply_changes(changes)
+    assert model._anchors is None  # until the new result's anchors are read
+    model.data(model.index(0, 0))
+    qtbot.waitUntil(lambda: model._anchors is not None and not model.runner.busy(),
+                    timeout=TIMEOUT)
+    assert model._anchors != old
+    expected = reference(ctx, query)
+    assert [model.data(model.index(r, 0), IdRole) for r in range(model.rowCount())] == expected
+    # another query: the anchors of the old one are never used for it
+    other = QUERIES["customer"][0]
+    with qtbot.waitSignal(model.loaded, timeout=TIMEOUT):
+        model.set_query(other)
+    assert model._anchors is None
+    expected = reference(ctx, other)
+    assert [model.data(model.index(r, 0), IdRole) for r in range(model.rowCount())] == expected
+    model.runner.shutdown()
+
+
+def test_no_anchors_for_small_results_or_unindexed_orders(qtbot, ctx, anchored, monkeypatch):
+    monkeypatch.setattr(OrderTableModel, "ANCHOR_MIN_ROWS", 1000)
+    model = windowed_model(qtbot, ctx, QUERIES["total"][0])
+    model.data(model.index(0, 0))
+    qtbot.wait(50)
+    qtbot.waitUntil(lambda: not model.runner.busy(), timeout=TIMEOUT)
+    assert model._anchors is None and model._anchors_requested == 0
+    monkeypatch.setattr(OrderTableModel, "ANCHOR_MIN_ROWS", 0)
+    with qtbot.waitSignal(model.loaded, timeout=TIMEOUT):
+        model.set_query(QUERIES["two keys"][0])
+    model.data(model.index(0, 0))
+    qtbot.wait(50)
+    qtbot.waitUntil(lambda: not model.runner.busy(), timeout=TIMEOUT)
+    assert model._anchors is None and model._anchors_requested != model._generation
+    model.runner.shutdown()
