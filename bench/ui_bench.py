@@ -97,16 +97,17 @@ class PaintCounter(QObject):
 
 
 class JumpTrace(QObject):
-    """Timestamps of one jump (``--trace``): the store's window-ids and rows queries
-    and each paint of the table's viewport, as (step, start, duration) in ms from the
-    jump; undone by ``done``."""
+    """Timestamps of one jump (``--trace``): the store's window-ids queries (by
+    ``OFFSET``, or ``ids_from`` an anchor) and rows queries, and each paint of the
+    table's viewport, as (step, start, duration) in ms from the jump; undone by
+    ``done``."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__()
         self.window = window
         self.steps: list[tuple[str, float, float]] = []
         service = window.model.service
-        self._saved = {"ids": service.ids, "rows": service.rows}
+        self._saved = {"ids": service.ids, "ids_from": service.ids_from, "rows": service.rows}
         for name, fn in self._saved.items():
             setattr(service, name, self._timed(name, fn))
         window.table.viewport().installEventFilter(self)
