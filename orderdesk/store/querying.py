@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     case,
     column,
     false,
@@ -235,12 +236,15 @@ def seekable(query: OrderQuery) -> bool:
 
 
 def seek_segments(query: OrderQuery, connection_ids: Mapping[str, int],
-                  dialect: str, anchor: Sequence[Any], columns: Sequence[Any]
-                  ) -> list[Select[Any]]:
-    """The rows of ``query``'s order from the one whose sort values (``sort_expressions``
-    order, id last) are ``anchor`` on, as consecutive parts: each a select of
-    ``columns`` that one index reads from a seek (no ``OFFSET`` scan from the first
-    row). Only for a ``seekable`` query.
+                  dialect: str, null_key: bool, columns: Sequence[Any]
+                  ) -> list[tuple[Select[Any], Select[Any]]]:
+    """The rows of ``query``'s order from an anchor's on (the order whose sort values,
+    ``sort_expressions`` order, id last, are bound as ``seek_key`` and ``seek_id``;
+    ``null_key``: its key is NULL), as consecutive parts, each one index read from a
+    seek (no ``OFFSET`` scan from the first row). Each part is a pair: a select of
+    ``columns`` (``LIMIT :seek_limit OFFSET :seek_offset``), and the count of its first
+    ``:seek_offset`` rows (to skip a part that ends before the offset). Only for a
+    ``seekable`` query; built once per query and reused with new values.
 
     Each part holds either ties of the anchor's key (ordered by id), or keys strictly
     after it, or NULL keys: a row-value comparison ``(key, id) > (?, ?)`` would seek on
@@ -251,21 +255,25 @@ def seek_segments(query: OrderQuery, connection_ids: Mapping[str, int],
         raise ValueError("the order is not a single plain column")
     keys = sort_expressions(query, connection_ids)
     where = where_clauses(query, connection_ids, dialect)
-    o_id, i = o.id, anchor[-1]
+    o_id, i = o.id, bindparam("seek_id", type_=Integer)
+    limit = bindparam("seek_limit", type_=Integer)
+    offset = bindparam("seek_offset", type_=Integer)
 
-    def part(clause: ColumnElement[bool], *order: Any) -> Select[Any]:
-        return select(*columns).where(and_(True, *where, clause)).order_by(*order)
+    def part(clause: ColumnElement[bool], *order: Any) -> tuple[Select[Any], Select[Any]]:
+        rows = select(*columns).where(and_(True, *where, clause)).order_by(*order)
+        count = select(func.count()).select_from(rows.limit(offset).subquery())
+        return rows.limit(limit).offset(offset), count
 
     if len(keys) == 1:  # the id alone
         return [part(o_id >= i, o_id.asc())]
     key, desc = keys[0]
-    v = anchor[0]
-    same = key.is_(None) if v is None else key == v
+    v = bindparam("seek_key", type_=key.type)
+    same = key.is_(None) if null_key else key == v
     if not desc:
         return [part(and_(same, o_id >= i), o_id.asc()),
-                part(key.is_not(None) if v is None else key > v, key.asc(), o_id.asc())]
+                part(key.is_not(None) if null_key else key > v, key.asc(), o_id.asc())]
     parts = [part(and_(same, o_id <= i), o_id.desc())]
-    if v is not None:
+    if not null_key:
         parts += [part(key < v, key.desc(), o_id.desc()),
                   part(key.is_(None), o_id.desc())]
     return parts
