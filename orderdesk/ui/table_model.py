@@ -124,6 +124,10 @@ class OrderTableModel(QAbstractTableModel):
     ANCHOR_EVERY = 4000
     #: Anchors only for results this large (below, ``OFFSET`` costs about a millisecond).
     ANCHOR_MIN_ROWS = 50_000
+    #: The anchors job starts this long after the first paint: started at once, its
+    #: statements' compilation (the GIL) slowed the GUI thread's events right after the
+    #: paint (re-sort 32 -> 51 ms in ui_bench); nobody reaches a deep row that fast.
+    ANCHOR_WAIT_MS = 250
 
     loadingChanged = Signal(bool)
     #: QueryCounts, whenever counts for the current query are known
@@ -158,6 +162,7 @@ class OrderTableModel(QAbstractTableModel):
         #: once read (windows are then read by seeking from them); None until then
         self._anchors: list[tuple[object, ...]] | None = None
         self._anchors_requested = 0  #: generation whose anchors job is submitted
+        self._anchors_pending = 0  #: generation whose anchors job waits ANCHOR_WAIT_MS
         self._stale = False  #: a sync changed the cache; the refresh is not shown yet
         self._index: dict[int, int] | None = None
         self._scans = 0
@@ -343,14 +348,27 @@ class OrderTableModel(QAbstractTableModel):
                                self._on_error)
         self._anchor(generation)
 
-    def _anchor(self, generation: int) -> None:
-        """After the first paint, for a large result in an index's order: read the
-        anchors (the sort values of every ANCHOR_EVERY-th row) in the background. A
-        newer query stops the job between two of its steps."""
+    @property
+    def anchors_pending(self) -> bool:
+        """The current query's anchors job waits to start (see ANCHOR_WAIT_MS)."""
+        return self._anchors_pending == self._generation
+
+    def _anchor(self, generation: int, *, now: bool = False) -> None:
+        """After the first paint (ANCHOR_WAIT_MS after it), for a large result in an
+        index's order: read the anchors (the sort values of every ANCHOR_EVERY-th row)
+        in the background. A newer query stops the job between two of its steps."""
+        if now:
+            self._anchors_pending = 0
         if (generation != self._generation or self._started != generation
                 or self._anchors_requested == generation or not self._windowed
                 or self._all is not None or self._pending_count is None
                 or self._count < self.ANCHOR_MIN_ROWS):
+            return
+        if not now:
+            if self._anchors_pending != generation:
+                self._anchors_pending = generation
+                QTimer.singleShot(self.ANCHOR_WAIT_MS, self,
+                                  lambda: self._anchor(generation, now=True))
             return
         self._anchors_requested = generation
         service, query, every = self.service, self._query, self.ANCHOR_EVERY

@@ -198,6 +198,7 @@ def anchored(monkeypatch):
     """Anchors for any result, one every ANCHOR rows (not a multiple of the window)."""
     monkeypatch.setattr(OrderTableModel, "ANCHOR_MIN_ROWS", 0)
     monkeypatch.setattr(OrderTableModel, "ANCHOR_EVERY", ANCHOR)
+    monkeypatch.setattr(OrderTableModel, "ANCHOR_WAIT_MS", 10)
 
 
 ANCHOR = 17
@@ -208,6 +209,7 @@ def anchored_model(qtbot, ctx: AppContext, query: OrderQuery) -> OrderTableModel
     model.data(model.index(0, 0))  # the first paint starts the background jobs
     qtbot.waitUntil(lambda: model._anchors is not None and not model.runner.busy(),
                     timeout=TIMEOUT)
+    assert not model.anchors_pending
     return model
 
 
@@ -262,6 +264,7 @@ def test_no_anchors_for_small_results_or_unindexed_orders(qtbot, ctx, anchored, 
     qtbot.wait(50)
     qtbot.waitUntil(lambda: not model.runner.busy(), timeout=TIMEOUT)
     assert model._anchors is None and model._anchors_requested == 0
+    assert not model.anchors_pending
     monkeypatch.setattr(OrderTableModel, "ANCHOR_MIN_ROWS", 0)
     with qtbot.waitSignal(model.loaded, timeout=TIMEOUT):
         model.set_query(QUERIES["two keys"][0])
