@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -288,3 +290,85 @@ def decode_row(row: Any, connection: str) -> OrderRow:
         payment_method=row.payment_method, shipping_method=row.shipping_method,
         country=row.country, problems=row.problems, has_notes=bool(row.has_notes),
     )
+
+
+class EncodedPage:
+    """A page of orders as ready-to-execute parameter tuples, one list per table, built
+    without the database (the sync's worker process builds it, the store only decides
+    insert / update / skip and runs ``executemany``).
+
+    ``orders`` holds :data:`ORDER_COLUMNS` values (``content_hash`` last); the rows of
+    ``lines`` (:data:`LINE_COLUMNS`), ``payments`` (:data:`PAYMENT_COLUMNS`), ``docs``
+    (detail, raw) and ``fts`` (body) end with the position of their order in the page,
+    which the store turns into the order's id. A page that repeats an order keeps the
+    last copy."""
+
+    __slots__ = ("connection_id", "docs", "fts", "hashes", "lines", "orders", "payments",
+                 "remote_ids", "updated")
+
+    def __init__(self, connection_id: int, remote_ids: list[str], hashes: list[str],
+                 updated: list[int], orders: list[tuple[Any, ...]],
+                 lines: list[tuple[Any, ...]], payments: list[tuple[Any, ...]],
+                 docs: list[tuple[Any, ...]], fts: list[tuple[Any, ...]]) -> None:
+        self.connection_id = connection_id
+        self.remote_ids = remote_ids
+        self.hashes = hashes
+        self.updated = updated  #: ``updated_at`` in µs
+        self.orders = orders
+        self.lines = lines
+        self.payments = payments
+        self.docs = docs
+        self.fts = fts
+
+    def __len__(self) -> int:
+        return len(self.remote_ids)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (EncodedPage, (self.connection_id, self.remote_ids, self.hashes, self.updated,
+                              self.orders, self.lines, self.payments, self.docs, self.fts))
+
+
+def _utf8(raw: str) -> str | bytes:
+    try:
+        return raw.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: the store gets the str as before
+        return raw
+
+
+_order_values = itemgetter(*ORDER_COLUMNS)
+_line_values = itemgetter(*LINE_COLUMNS)
+_payment_values = itemgetter(*PAYMENT_COLUMNS)
+
+
+def encode_page(page: Sequence[Order | FlatOrder], connection_id: int, *,
+                raw_bytes: bool = False) -> EncodedPage:
+    """The page's rows as parameter tuples (the reference path's orders through
+    :class:`EncodedOrder`, the fast reader's through :meth:`EncodedOrder.from_flat`).
+    ``raw_bytes``: each raw JSON as its UTF-8 bytes, which the store writes as the same
+    TEXT (for the worker process: bytes cross the pipe as they are, a non-ASCII ``str``
+    is encoded by pickle and decoded again, then encoded once more for SQLite)."""
+    encoded: dict[str, EncodedOrder] = {}
+    for order in page:  # a page may repeat an order: the last copy wins
+        encoded[order.remote_id] = (EncodedOrder.from_flat(order, connection_id)
+                                    if isinstance(order, FlatOrder)
+                                    else EncodedOrder(order, connection_id))
+    remote_ids: list[str] = []
+    hashes: list[str] = []
+    updated: list[int] = []
+    orders: list[tuple[Any, ...]] = []
+    lines: list[tuple[Any, ...]] = []
+    payments: list[tuple[Any, ...]] = []
+    docs: list[tuple[Any, ...]] = []
+    fts: list[tuple[Any, ...]] = []
+    for pos, e in enumerate(encoded.values()):
+        row = e.row
+        remote_ids.append(e.remote_id)
+        hashes.append(row["content_hash"])
+        updated.append(row["updated_at"])
+        orders.append(_order_values(row))
+        lines += [(*_line_values(ln), pos) for ln in e.lines]
+        payments += [(*_payment_values(p), pos) for p in e.payments]
+        docs.append((e.detail, _utf8(e.raw) if raw_bytes else e.raw, pos))
+        fts.append((e.body, pos))
+    return EncodedPage(connection_id, remote_ids, hashes, updated, orders, lines, payments,
+                       docs, fts)

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import chain
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +39,10 @@ from orderdesk.store.codec import (
     LINE_COLUMNS,
     ORDER_COLUMNS,
     PAYMENT_COLUMNS,
-    EncodedOrder,
+    EncodedPage,
     decode_order,
     decode_row,
+    encode_page,
     from_micros,
 )
 from orderdesk.store.migrations import ensure_indexes, migrate
@@ -57,9 +57,6 @@ from orderdesk.store.schema import (
 )
 
 CACHE_FILE = "orders.sqlite3"
-_order_values = itemgetter(*ORDER_COLUMNS)
-_line_values = itemgetter(*LINE_COLUMNS)
-_payment_values = itemgetter(*PAYMENT_COLUMNS)
 _CHUNK = 500  # bound parameters per IN (...) list
 _FETCH = 65536  # ids per fetchmany
 #: A search matching under 1 order in this many is read by sorting its matches.
@@ -228,24 +225,27 @@ class OrderStore:
     #: between :meth:`begin_bulk` and :meth:`end_bulk`
     _bulk = False
 
-    def upsert_page(self, connection: str, page: Sequence[Order | FlatOrder],
+    def upsert_page(self, connection: str, page: Sequence[Order | FlatOrder] | EncodedPage,
                     state: Mapping[str, Any] | None = None,
                     synced_at: datetime | None = None) -> ChangeSet:
         """Write a page of orders and (optionally) the connection's sync state, atomically.
 
-        Orders whose content did not change only get their ``synced_at`` moved on;
-        the change set lists internal ids added and changed.
+        ``page``: orders, or their rows already encoded (:func:`codec.encode_page`, which
+        the sync's worker process runs). Orders whose content did not change only get
+        their ``synced_at`` moved on; the change set lists internal ids added and changed.
         """
         cid = self._require(connection)
-        for order in page:
-            if order.connection != connection:
-                raise DataError(f"order {order.number} belongs to {order.connection!r}, "
-                                f"not {connection!r}")
-        encoded: dict[str, EncodedOrder] = {}
-        for order in page:  # a page may repeat an order: the last copy wins
-            encoded[order.remote_id] = (EncodedOrder.from_flat(order, cid)
-                                        if isinstance(order, FlatOrder)
-                                        else EncodedOrder(order, cid))
+        if isinstance(page, EncodedPage):
+            if page.connection_id != cid:
+                raise DataError(f"a page encoded for connection #{page.connection_id} "
+                                f"cannot be written to {connection!r}")
+            encoded = page
+        else:
+            for order in page:
+                if order.connection != connection:
+                    raise DataError(f"order {order.number} belongs to {order.connection!r}, "
+                                    f"not {connection!r}")
+            encoded = encode_page(page, cid)
         stamp = to_micros(synced_at or _now())
         with self._begin() as conn:
             if self.dialect == "sqlite":
@@ -253,40 +253,62 @@ class OrderStore:
                 # (each one copies pages into the database and syncs both files): a
                 # quarter less write time per order. Per connection, so set every time.
                 conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {_wal_pages(self._bulk)}")
-            changes = self._write(conn, cid, list(encoded.values()), stamp)
+            changes = self._write(conn, encoded, stamp)
             if state is not None:
                 self._put_state(conn, cid, state)
         return changes
 
-    def _write(self, conn: Connection, cid: int, items: list[EncodedOrder],
-               stamp: int) -> ChangeSet:
+    def _write(self, conn: Connection, page: EncodedPage, stamp: int) -> ChangeSet:
+        """Insert, update or skip each order of the page by its content hash. The child
+        rows end with their order's position in the page: when every order is new and
+        SQLite numbered them in one run (always, unless ids were deleted at the top),
+        the id is ``position + first id`` in the statement itself, else each row gets its
+        order's id here."""
+        cid, rids, hashes = page.connection_id, page.remote_ids, page.hashes
+        mark = self._mark()
+        stamp = int(stamp)
         existing: dict[str, tuple[int, str]] = {}
-        remote_ids = [e.remote_id for e in items]
-        for chunk in _chunks(remote_ids):
-            for oid, rid, digest in conn.execute(
-                    select(orders.c.id, orders.c.remote_id, orders.c.content_hash)
-                    .where(orders.c.connection_id == cid, orders.c.remote_id.in_(chunk))):
+        for chunk in _chunks(rids):
+            sql = (f"SELECT remote_id, id, content_hash FROM {orders.name} "
+                   f"WHERE connection_id = {mark} AND remote_id IN "
+                   f"({', '.join([mark] * len(chunk))})")
+            for rid, oid, digest in conn.exec_driver_sql(sql, (cid, *chunk)):
                 existing[rid] = (oid, digest)
-        new = [e for e in items if e.remote_id not in existing]
-        changed = [e for e in items if e.remote_id in existing
-                   and existing[e.remote_id][1] != e.row["content_hash"]]
-        same = [existing[e.remote_id][0] for e in items if e.remote_id in existing
-                and existing[e.remote_id][1] == e.row["content_hash"]]
+        new = [i for i, rid in enumerate(rids) if rid not in existing]
+        changed = [i for i, rid in enumerate(rids) if rid in existing
+                   and existing[rid][1] != hashes[i]]
+        same = [existing[rid][0] for i, rid in enumerate(rids) if rid in existing
+                and existing[rid][1] == hashes[i]]
+        keys = ", ".join(ORDER_COLUMNS)
+        oid_of: dict[int, int] = {}
+        base: int | None = None
         if new:
-            self._insert_many(conn, orders.name, (*ORDER_COLUMNS, "synced_at"),
-                              [(*_order_values(e.row), stamp) for e in new])
-            for chunk in _chunks([e.remote_id for e in new]):
-                for oid, rid in conn.execute(
-                        select(orders.c.id, orders.c.remote_id)
-                        .where(orders.c.connection_id == cid, orders.c.remote_id.in_(chunk))):
-                    existing[rid] = (oid, "")
+            rows = page.orders if len(new) == len(rids) else [page.orders[i] for i in new]
+            sqlite = self.dialect == "sqlite"
+            before = conn.exec_driver_sql(f"SELECT max(id) FROM {orders.name}").scalar() \
+                if sqlite and len(new) == len(rids) else None
+            conn.exec_driver_sql(
+                f"INSERT INTO {orders.name} ({keys}, synced_at) "
+                f"VALUES ({', '.join([mark] * len(ORDER_COLUMNS))}, {stamp})", rows)
+            if before is not None:
+                last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar()
+                if last is not None and int(last) - int(before or 0) == len(rids):
+                    base = int(before or 0) + 1
+            if base is None:
+                fresh = [rids[i] for i in new]
+                for chunk in _chunks(fresh):
+                    for oid, rid in conn.execute(
+                            select(orders.c.id, orders.c.remote_id)
+                            .where(orders.c.connection_id == cid,
+                                   orders.c.remote_id.in_(chunk))):
+                        existing[rid] = (oid, "")
+                oid_of.update((i, existing[rids[i]][0]) for i in new)
         if changed:
-            ids = [existing[e.remote_id][0] for e in changed]
-            stmt = (update(orders).where(orders.c.id == _bind("oid"))
-                    .values({k: _bind(k) for k in changed[0].row}))
-            conn.execute(stmt, [{**{f"b_{k}": v for k, v in e.row.items()},
-                                 "b_oid": existing[e.remote_id][0]} for e in changed])
-            conn.execute(update(orders).where(orders.c.id.in_(ids)).values(synced_at=stamp))
+            ids = [existing[rids[i]][0] for i in changed]
+            sets = ", ".join(f"{k} = {mark}" for k in ORDER_COLUMNS)
+            conn.exec_driver_sql(
+                f"UPDATE {orders.name} SET {sets}, synced_at = {stamp} WHERE id = {mark}",
+                [(*page.orders[i], existing[rids[i]][0]) for i in changed])
             for chunk in _chunks(ids):
                 conn.execute(delete(lines).where(lines.c.order_id.in_(chunk)))
                 conn.execute(delete(payments).where(payments.c.order_id.in_(chunk)))
@@ -294,38 +316,53 @@ class OrderStore:
                 if self.dialect == "sqlite":
                     conn.execute(text("DELETE FROM orders_fts WHERE rowid IN "
                                       f"({','.join(str(int(i)) for i in chunk)})"))
-        written = new + changed
-        if written:
-            line_rows: list[tuple[Any, ...]] = []
-            pay_rows: list[tuple[Any, ...]] = []
-            docs, fts = [], []
-            for e in written:
-                oid = existing[e.remote_id][0]
-                line_rows += [(*_line_values(ln), oid) for ln in e.lines]
-                pay_rows += [(*_payment_values(p), oid) for p in e.payments]
-                docs.append((oid, e.detail, e.raw))
-                fts.append((oid, e.body))
-            self._insert_many(conn, lines.name, (*LINE_COLUMNS, "order_id"), line_rows)
-            self._insert_many(conn, payments.name, (*PAYMENT_COLUMNS, "order_id"), pay_rows)
-            self._insert_many(conn, order_docs.name, ("order_id", "detail", "raw"), docs)
-            if self.dialect == "sqlite":
-                conn.exec_driver_sql("INSERT INTO orders_fts(rowid, body) VALUES (?, ?)", fts)
+            oid_of.update((i, existing[rids[i]][0]) for i in changed)
+        tables: list[tuple[str, Sequence[str], list[tuple[Any, ...]]]] = [
+            (lines.name, LINE_COLUMNS, page.lines),
+            (payments.name, PAYMENT_COLUMNS, page.payments),
+            (order_docs.name, ("detail", "raw"), page.docs)]
+        if self.dialect == "sqlite":
+            tables.append(("orders_fts", ("body",), page.fts))
+        for table, columns, child_rows in tables:
+            oid_column = "rowid" if table == "orders_fts" else "order_id"
+            values = [mark] * len(columns)
+            if table == order_docs.name and self.dialect == "sqlite":
+                # the raw JSON may come as its UTF-8 bytes (from the worker process:
+                # no decoding and re-encoding of 2.5 KB an order); stored as TEXT
+                values[-1] = f"CAST({mark} AS TEXT)"
+            elif table == order_docs.name:
+                child_rows = [(d, r.decode("utf-8") if isinstance(r, bytes) else r, i)
+                              for d, r, i in child_rows]
+            if base is not None:  # all new, numbered in one run: no row is touched here
+                self._insert_many(conn, table, (*columns, oid_column), child_rows,
+                                  values=(*values, f"{mark} + {base}"))
+            elif oid_of:
+                self._insert_many(conn, table, (*columns, oid_column),
+                                  [(*r[:-1], oid_of[r[-1]]) for r in child_rows
+                                   if r[-1] in oid_of], values=(*values, mark))
         for chunk in _chunks(same):
             conn.execute(update(orders).where(orders.c.id.in_(chunk)).values(synced_at=stamp))
+        first = base if base is not None else 0
         return ChangeSet(
-            added=tuple(existing[e.remote_id][0] for e in new),
-            changed=tuple(existing[e.remote_id][0] for e in changed),
+            added=tuple(range(first, first + len(rids))) if base is not None
+            else tuple(oid_of[i] for i in new),
+            changed=tuple(oid_of[i] for i in changed),
         )
 
+    def _mark(self) -> str:
+        return "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+
     def _insert_many(self, conn: Connection, table: str, keys: Sequence[str],
-                     rows: list[tuple[Any, ...]]) -> None:
+                     rows: list[tuple[Any, ...]], *,
+                     values: Sequence[str] | None = None) -> None:
         """executemany of plain tuples straight through the driver: the sync's hot path
-        (Core's per-row parameter processing costs more than SQLite's insert itself)."""
+        (Core's per-row parameter processing costs more than SQLite's insert itself).
+        ``values``: the SQL of each column's value (default: a bare parameter each)."""
         if not rows:
             return
-        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        sql = (f"INSERT INTO {table} ({', '.join(keys)}) "
-               f"VALUES ({', '.join([mark] * len(keys))})")
+        if values is None:
+            values = [self._mark()] * len(keys)
+        sql = f"INSERT INTO {table} ({', '.join(keys)}) VALUES ({', '.join(values)})"
         conn.exec_driver_sql(sql, rows)
 
     def begin_bulk(self) -> bool:

@@ -41,6 +41,7 @@ from orderdesk.models.errors import CancelledError, OrderdeskError
 from orderdesk.models.flat import FlatOrder
 from orderdesk.models.rows import ChangeSet
 from orderdesk.store import OrderStore
+from orderdesk.store.codec import EncodedPage
 from orderdesk.sync.progress import CancelToken, SyncProgress, SyncResult
 from orderdesk.sync.walk import Fetcher, Step, keyset_walk, normalize_page
 
@@ -208,7 +209,8 @@ class SyncEngine:
         return self._committed(self.store.upsert_page(self.name, orders, state,
                                                       synced_at=now))
 
-    def _commit_behind(self, orders: list[Order | FlatOrder], state: dict[str, Any],
+    def _commit_behind(self, orders: list[Order | FlatOrder] | EncodedPage,
+                       state: dict[str, Any],
                        now: datetime) -> None:
         """Write the page on the writer thread while the walk reads the next one: SQLite's
         work (b-trees, full-text index, WAL) runs without the GIL. One page in flight,
@@ -353,9 +355,13 @@ class SyncEngine:
         from orderdesk.sync.worker import WorkerWalk
 
         config, secret = spec
+        stored = self.store.connection(self.name)
+        if stored is None:  # pragma: no cover - its first page was just written
+            return None
         try:
             return WorkerWalk(config, secret, self.page_size, _dt(state.get("bookmark")),
-                              list(state.get("boundary") or []))
+                              list(state.get("boundary") or []),
+                              stored.id)
         except (OSError, RuntimeError) as exc:
             log.info("sync of %s stays in this process (no worker: %s)", self.name,
                      type(exc).__name__)

@@ -20,6 +20,7 @@ from orderdesk.api.errors import ProtocolError
 from orderdesk.models.entities import Order
 from orderdesk.models.errors import OrderdeskError
 from orderdesk.models.flat import FlatOrder
+from orderdesk.store.codec import EncodedPage
 
 
 class Fetcher:
@@ -94,7 +95,9 @@ class Step:
 
     fetched: int  #: orders in the page
     count: int | None  #: the server's ``count`` of what is left to walk
-    fresh: list[Order | FlatOrder]  #: to commit (empty: nothing new in this page)
+    #: to commit (empty: nothing new in this page); from a worker process, its rows
+    #: already encoded
+    fresh: list[Order | FlatOrder] | EncodedPage
     bookmark: datetime | None  #: the bookmark once ``fresh`` is committed
     boundary: list[str]  #: ids committed at exactly ``bookmark``
     now: datetime

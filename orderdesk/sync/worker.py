@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orderdesk.models.errors import OrderdeskError
+from orderdesk.store.codec import EncodedPage
 from orderdesk.sync.walk import Step
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,14 @@ class WorkerError(OrderdeskError):
 
 
 def _child(out: Any, spec: dict[str, Any], secret: str, page_size: int,
-           bookmark: datetime | None, boundary: list[str]) -> None:  # pragma: no cover
-    """The worker process (coverage does not follow ``spawn``; tests/e2e do)."""
+           bookmark: datetime | None, boundary: list[str],
+           connection_id: int) -> None:  # pragma: no cover
+    """The worker process (coverage does not follow ``spawn``; tests/e2e do). Each
+    page's orders go out encoded (the store's codec, no database): tuples for every
+    table and each order's hash, so the engine's process only decides and executes."""
     from orderdesk.api import HttpTransport, make_client
     from orderdesk.config.connections import ConnectionConfig
+    from orderdesk.store.codec import encode_page
     from orderdesk.sync.walk import Fetcher, keyset_walk
 
     # as in the engine's process (engine._FewerCollections): pages of short-lived
@@ -70,6 +75,8 @@ def _child(out: Any, spec: dict[str, Any], secret: str, page_size: int,
         fetcher = Fetcher(client, page_size)
         for step in keyset_walk(client, fetcher, bookmark, boundary,
                                 lambda: datetime.now(UTC)):
+            if step.fresh and not isinstance(step.fresh, EncodedPage):
+                step.fresh = encode_page(step.fresh, connection_id, raw_bytes=True)
             send(("step", step))
         send(("end",))
     except OrderdeskError as exc:
@@ -100,12 +107,13 @@ class WorkerWalk:
     """The walk's steps from a worker process; ``close`` ends it (always call it)."""
 
     def __init__(self, spec: dict[str, Any], secret: str, page_size: int,
-                 bookmark: datetime | None, boundary: list[str]) -> None:
+                 bookmark: datetime | None, boundary: list[str], connection_id: int) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._queue: Any = ctx.Queue(maxsize=IN_FLIGHT)
         self._process = ctx.Process(
             target=_child, name="orderdesk-sync-worker", daemon=True,
-            args=(self._queue, spec, secret, page_size, bookmark, boundary))
+            args=(self._queue, spec, secret, page_size, bookmark, boundary,
+                  connection_id))
         self.started = time.perf_counter()
         self._process.start()
 
