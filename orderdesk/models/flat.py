@@ -19,20 +19,39 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+#: The order row's columns a ``FlatOrder.row`` holds, in this order (the store's
+#: ``codec.ORDER_COLUMNS`` are these between ``connection_id`` and ``content_hash``).
+ROW_COLUMNS: tuple[str, ...] = (
+    "remote_id", "number", "status_raw", "category", "currency", "created_at", "updated_at",
+    "customer", "customer_sort", "email", "payment_method", "shipping_method", "country",
+    "state", "city", "notes", "has_notes", "line_count", "quantity", "items_subtotal",
+    "items_discount", "subtotal", "shipping", "total_discount", "total", "srv_paid",
+    "srv_outstanding", "srv_line_count", "srv_quantity", "is_paid", "is_payable", "paid",
+    "outstanding", "payment_state", "problems", "line_money")
+#: The columns of each tuple of ``FlatOrder.lines`` (the store's ``codec.LINE_COLUMNS``)
+LINE_COLUMNS: tuple[str, ...] = (
+    "position", "remote_id", "product_id", "product_name", "product_slug", "variant", "offer",
+    "quantity", "unit_price", "unit_discount", "subtotal", "discount", "total", "shipping",
+    "notes", "created_at", "updated_at")
+#: The columns of each tuple of ``FlatOrder.payments`` (``codec.PAYMENT_COLUMNS``)
+PAYMENT_COLUMNS: tuple[str, ...] = (
+    "position", "remote_id", "amount", "method", "status", "reference", "created_at", "extra")
+
 
 class FlatOrder:
-    """One order as the store's rows (the order row without the connection id, its
-    lines and payments, the detail document, the provider's JSON, the search text)."""
+    """One order as the store's rows (the order row without the connection id and the
+    content hash, its lines and payments, as tuples in the column orders above; the
+    detail document, the provider's JSON, the search text)."""
 
     __slots__ = ("connection", "detail", "lines", "number", "payments", "raw", "remote_id",
                  "row", "search", "updated_at")
 
-    def __init__(self, connection: str, updated_at: datetime, row: dict[str, Any],
-                 lines: list[dict[str, Any]], payments: list[dict[str, Any]],
+    def __init__(self, connection: str, updated_at: datetime, row: tuple[Any, ...],
+                 lines: list[tuple[Any, ...]], payments: list[tuple[Any, ...]],
                  detail: dict[str, Any], raw: str, search: str) -> None:
         self.connection = connection
-        self.remote_id: str = row["remote_id"]
-        self.number: str = row["number"]
+        self.remote_id: str = row[0]
+        self.number: str = row[1]
         #: aware UTC, as ``Order.updated_at`` (the sync's bookmark)
         self.updated_at = updated_at
         self.row = row

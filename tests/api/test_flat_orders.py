@@ -21,7 +21,7 @@ from orderdesk.api.shop.normalize import normalize
 from orderdesk.demo import iter_shop_customer_payloads, iter_staff_payloads
 from orderdesk.models.entities import ConnectionKind
 from orderdesk.models.errors import OrderdeskError
-from orderdesk.store.codec import EncodedOrder
+from orderdesk.store.codec import EncodedOrder, encode_page
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -56,6 +56,18 @@ def _same(fast: EncodedOrder, ref: EncodedOrder) -> None:
     assert (fast.raw, fast.body, fast.remote_id) == (ref.raw, ref.body, ref.remote_id)
 
 
+def _same_page(item: Any, raw: str, kind: ConnectionKind) -> None:
+    """The pages the store writes (the fast reader's tuples taken as they are) are the
+    reference's, raw JSON as text or as its UTF-8 bytes."""
+    order = normalize(item, connection="c", kind=kind, currency="EUR", synced_at=NOW, raw=raw)
+    flat = flat_order(item, connection="c", kind=str(kind), currency="EUR", raw=raw)
+    assert flat is not None
+    for raw_bytes in (False, True):
+        got = encode_page([flat], 7, raw_bytes=raw_bytes)
+        want = encode_page([order], 7, raw_bytes=raw_bytes)
+        assert got.fields() == want.fields()
+
+
 def _compare(payloads: list[dict[str, Any]], kind: ConnectionKind) -> tuple[int, int, int]:
     """(orders, accepted by the fast reader, flagged by the reference)."""
     items, raws = _page(payloads)
@@ -70,6 +82,7 @@ def _compare(payloads: list[dict[str, Any]], kind: ConnectionKind) -> tuple[int,
         if fast is not None:
             accepted += 1
             _same(fast, ref)
+            _same_page(item, raw, kind)
     return len(items), accepted, flagged
 
 

@@ -231,7 +231,7 @@ def _flat(d: dict[str, Any], connection: str, kind: str, currency: str,
         items = []
     elif type(items) is not list:
         raise _Slow
-    lines: list[dict[str, Any]] = []
+    lines: list[tuple[Any, ...]] = []
     names: list[str] = []
     raw_subtotal = raw_discount = quantity = 0
     for pos, item in enumerate(items):
@@ -261,19 +261,19 @@ def _flat(d: dict[str, Any], connection: str, kind: str, currency: str,
         raw_discount += ldisc if ldisc is not None else expected_disc
         quantity += qty
         names.append(name)
-        lines.append({
-            "position": pos, "remote_id": _opt_ident(item.get("id")), "product_id": product_id,
-            "product_name": name, "product_slug": _text(pdata.get("slug")) if pdata else "",
-            "variant": _text(pdata.get("variant")) if pdata else "", "offer": "",
-            "quantity": qty, "unit_price": str(unit),
-            "unit_discount": None if udisc is None else str(udisc),
-            "subtotal": None if lsub is None else str(lsub),
-            "discount": None if ldisc is None else str(ldisc),
-            "total": None if ltotal is None else str(ltotal), "shipping": None,
-            "notes": _text(item.get("notes")),
-            "created_at": _opt_micros(item.get("created_at")),
-            "updated_at": _opt_micros(item.get("updated_at")),
-        })
+        lines.append((
+            pos, _opt_ident(item.get("id")), product_id,
+            name, _text(pdata.get("slug")) if pdata else "",
+            _text(pdata.get("variant")) if pdata else "", "",
+            qty, str(unit),
+            None if udisc is None else str(udisc),
+            None if lsub is None else str(lsub),
+            None if ldisc is None else str(ldisc),
+            None if ltotal is None else str(ltotal), None,
+            _text(item.get("notes")),
+            _opt_micros(item.get("created_at")),
+            _opt_micros(item.get("updated_at")),
+        ))
 
     # order-level checks, in storage units; any failure → the reference path flags it
     exponent = currency_exponent(cur)
@@ -304,7 +304,7 @@ def _flat(d: dict[str, Any], connection: str, kind: str, currency: str,
         raise _Slow
 
     # payments
-    payments: list[dict[str, Any]] = []
+    payments: list[tuple[Any, ...]] = []
     pays = d.get("payments")
     if pays is None:
         pays = []
@@ -323,16 +323,16 @@ def _flat(d: dict[str, Any], connection: str, kind: str, currency: str,
         pay_status = _text(pay.get("status"))
         if pay_status.lower() not in _NOT_PAID:
             received += amount
-        payments.append({
-            "position": pos, "remote_id": _opt_ident(pay.get("id")),
-            "amount": str(Decimal(amount_text)), "method": method_name,
-            "status": pay_status, "reference": _text(pay.get("reference")),
-            "created_at": _opt_micros(pay.get("created_at")), "extra": "[]",
-        })
+        payments.append((
+            pos, _opt_ident(pay.get("id")),
+            str(Decimal(amount_text)), method_name,
+            pay_status, _text(pay.get("reference")),
+            _opt_micros(pay.get("created_at")), "[]",
+        ))
     if payments and paid is not None and received != paid:
         raise _Slow
 
-    # the row, in the codec's column order (EncodedOrder)
+    # the row, in the order of flat.ROW_COLUMNS
     display = ""
     if customer is not None:
         display = (customer["full_name"] or " ".join(
@@ -343,23 +343,23 @@ def _flat(d: dict[str, Any], connection: str, kind: str, currency: str,
     number = _text(d.get("key")) or remote_id
     n_lines = srv_count if not lines and srv_count is not None else len(lines)
     n_quantity = srv_quantity if not lines and srv_quantity is not None else quantity
-    row: dict[str, Any] = {
-        "remote_id": remote_id, "number": number, "status_raw": status,
-        "category": _category(status), "currency": cur, "created_at": created,
-        "updated_at": updated, "customer": customer_name, "customer_sort": customer_name.lower(),
-        "email": email, "payment_method": pm[1] if pm else "",
-        "shipping_method": sm[1] if sm else "", "country": country[1] if billing and country
-        else "", "state": state[1] if billing and state else "",
-        "city": city[1] if billing and city else "", "notes": notes,
-        "has_notes": bool(notes.strip()), "line_count": n_lines, "quantity": n_quantity,
-        "items_subtotal": items_subtotal, "items_discount": items_discount,
-        "subtotal": subtotal, "shipping": shipping, "total_discount": total_discount,
-        "total": total, "srv_paid": paid, "srv_outstanding": outstanding,
-        "srv_line_count": srv_count, "srv_quantity": srv_quantity, "is_paid": is_paid,
-        "is_payable": is_payable, "paid": paid, "outstanding": outstanding,
-        "payment_state": str(payment_state(paid, outstanding, is_payable)), "problems": 0,
-        "line_money": "minor",
-    }
+    row = (
+        remote_id, number, status,
+        _category(status), cur, created,
+        updated, customer_name, customer_name.lower(),
+        email, pm[1] if pm else "",
+        sm[1] if sm else "", country[1] if billing and country
+        else "", state[1] if billing and state else "",
+        city[1] if billing and city else "", notes,
+        bool(notes.strip()), n_lines, n_quantity,
+        items_subtotal, items_discount,
+        subtotal, shipping, total_discount,
+        total, paid, outstanding,
+        srv_count, srv_quantity, is_paid,
+        is_payable, paid, outstanding,
+        str(payment_state(paid, outstanding, is_payable)), 0,
+        "minor",
+    )
     detail = {"kind": kind, "customer": customer, "billing": billing,
               "payment_method": _ref_doc(pm), "shipping_method": _ref_doc(sm)}
     parts = [number, remote_id, customer_name, email, notes]
