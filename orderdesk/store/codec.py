@@ -341,6 +341,7 @@ def _unpack_page(data: bytes) -> EncodedPage:
 
 _UPDATED = ORDER_COLUMNS.index("updated_at")
 _VERSION_PART = CODEC_VERSION.encode() + b"\x00"
+_HASH_SLICE = 2000
 
 
 def _content_hash(row_repr: str, raw_utf8: bytes) -> str:
@@ -349,7 +350,11 @@ def _content_hash(row_repr: str, raw_utf8: bytes) -> str:
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(row_repr.encode("utf-8", "surrogatepass"))
     digest.update(b"\x00")
-    digest.update(raw_utf8)
+    # in slices under hashlib's 2,048 bytes: a larger one releases the GIL, and in the
+    # worker (fetch and pipe threads) getting it back cost more than the hash itself
+    view = memoryview(raw_utf8)
+    for start in range(0, len(view), _HASH_SLICE):
+        digest.update(view[start:start + _HASH_SLICE])
     digest.update(b"\x00")
     digest.update(_VERSION_PART)
     return digest.hexdigest()

@@ -17,8 +17,8 @@ from typing import Any
 
 from orderdesk.api.base import OrderClient, Page
 from orderdesk.api.errors import ProtocolError
-from orderdesk.models.entities import Order
-from orderdesk.models.errors import OrderdeskError
+from orderdesk.models.entities import Order, parse_datetime
+from orderdesk.models.errors import DataError, OrderdeskError
 from orderdesk.models.flat import FlatOrder
 from orderdesk.store.codec import EncodedPage
 
@@ -45,6 +45,9 @@ class Fetcher:
                                      updated_from=updated_from)
 
     def prefetch(self, offset: int, updated_from: datetime | None = None) -> None:
+        """Fetch that page in the background (a guess already in flight stays)."""
+        if self._pending is not None and self._pending[0] == (offset, updated_from):
+            return
         if self._pending is not None:
             self._drop(self._pending[1])
         future = self._pool.submit(self.client.list_page, offset=offset, limit=self.limit,
@@ -89,6 +92,29 @@ def normalize_page(client: OrderClient, page: Page, now: datetime,
     return out
 
 
+def _tail(page: Page) -> datetime | None:
+    """``updated_at`` of the page's last order, if it reads as one."""
+    last = page.results[-1] if page.results else None
+    if not isinstance(last, dict):
+        return None
+    try:
+        return parse_datetime(last.get("updated_at"))
+    except DataError:
+        return None
+
+
+def _prefetch(fetcher: Fetcher, tail: datetime | None, bookmark: datetime | None,
+              offset: int) -> None:
+    """The request after a page whose last order has ``tail``: from it when it moves the
+    bookmark on, else the next offset at the bookmark."""
+    if tail is None:
+        return
+    if bookmark is None or tail > bookmark:
+        fetcher.prefetch(0, tail)
+    else:
+        fetcher.prefetch(offset, bookmark)
+
+
 @dataclass(slots=True)
 class Step:
     """One page of the walk."""
@@ -128,16 +154,17 @@ def keyset_walk(client: OrderClient, fetcher: Fetcher, bookmark: datetime | None
         seen = set(boundary)
         # Already committed: older than the bookmark (a server whose updated_from
         # only looks at the date sends those too), or at it and in the boundary.
+        if page.next:
+            # Guess the next request from the last order's updated_at as sent, before the
+            # page is read: the server and the network then work during the reading too.
+            # Checked below against what was read (a wrong guess is dropped).
+            _prefetch(fetcher, _tail(page), bookmark, offset + len(page.results))
         normalized = normalize_page(client, page, now, errors)
         if any(b.updated_at < a.updated_at for a, b in pairwise(normalized)):
             raise ProtocolError("The shop's server does not sort by updated_at as asked "
                                 "(ordering=updated_at), so orders could be missed.")
         if page.next and normalized:  # guess the next request (right unless skipping)
-            tail = normalized[-1].updated_at
-            if bookmark is None or tail > bookmark:
-                fetcher.prefetch(0, tail)
-            else:
-                fetcher.prefetch(offset + len(page.results), bookmark)
+            _prefetch(fetcher, normalized[-1].updated_at, bookmark, offset + len(page.results))
         fresh = [o for o in normalized
                  if bookmark is None or o.updated_at > bookmark
                  or (o.updated_at == bookmark and o.remote_id not in seen)]
