@@ -129,6 +129,7 @@ def test_when_reader_processes_are_used(tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     store = OrderStore(tmp_path / "c.sqlite3")
     monkeypatch.delenv(bulk.READERS_ENV, raising=False)
+    monkeypatch.setattr(bulk.os, "getloadavg", lambda: (0.3, 0.3, 0.3), raising=False)
     monkeypatch.setattr(bulk.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     assert bulk.reader_processes(store, bulk.PARALLEL_MIN_IDS - 1) == 0  # small: not worth it
     assert bulk.reader_processes(store, bulk.PARALLEL_MIN_IDS) == 2  # one per core
@@ -137,6 +138,13 @@ def test_when_reader_processes_are_used(tmp_path: Path,
     assert bulk.reader_processes(store, 10**6) == bulk.MAX_READERS
     monkeypatch.setattr(bulk.os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert bulk.reader_processes(store, 10**6) == 0  # one core: nothing runs alongside
+    monkeypatch.setattr(bulk.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(bulk.os, "getloadavg", lambda: (2.5, 1.0, 1.0), raising=False)
+    assert bulk.reader_processes(store, 10**6) == 0  # both cores busy: read here
+    monkeypatch.setattr(bulk.os, "getloadavg", lambda: (1.2, 3.0, 3.0), raising=False)
+    assert bulk.reader_processes(store, 10**6) == 2
+    monkeypatch.delattr(bulk.os, "getloadavg")  # Windows
+    assert bulk.reader_processes(store, 10**6) == 2
     monkeypatch.setenv(bulk.READERS_ENV, "3")
     assert bulk.reader_processes(store, 10) == 3
     monkeypatch.setenv(bulk.READERS_ENV, "lots")
