@@ -196,12 +196,16 @@ class EncodedOrder:
         return self
 
     def _seal(self) -> None:
-        digest = hashlib.sha1(usedforsecurity=False)
         # The server's JSON is the source of every other field; the order row covers what
         # the connection adds (currency) and orders built without raw JSON.
-        parts = [repr(tuple(self.row.values())), self.raw, CODEC_VERSION]
-        if not self.raw:
-            parts += [repr(self.lines), repr(self.payments), self.detail]
+        values = repr(tuple(self.row.values()))
+        if self.raw:
+            self.row["content_hash"] = _content_hash(
+                values, self.raw.encode("utf-8", "surrogatepass"))
+            return
+        digest = hashlib.sha1(usedforsecurity=False)
+        parts = [values, self.raw, CODEC_VERSION, repr(self.lines), repr(self.payments),
+                 self.detail]
         for part in parts:
             digest.update(part.encode("utf-8", "surrogatepass"))
             digest.update(b"\x00")
@@ -294,16 +298,15 @@ class EncodedPage:
     last copy."""
 
     __slots__ = ("connection_id", "docs", "fts", "hashes", "lines", "orders", "payments",
-                 "remote_ids", "updated")
+                 "remote_ids")
 
     def __init__(self, connection_id: int, remote_ids: list[str], hashes: list[str],
-                 updated: list[int], orders: list[tuple[Any, ...]],
+                 orders: list[tuple[Any, ...]],
                  lines: list[tuple[Any, ...]], payments: list[tuple[Any, ...]],
                  docs: list[tuple[Any, ...]], fts: list[tuple[Any, ...]]) -> None:
         self.connection_id = connection_id
         self.remote_ids = remote_ids
         self.hashes = hashes
-        self.updated = updated  #: ``updated_at`` in µs
         self.orders = orders
         self.lines = lines
         self.payments = payments
@@ -314,8 +317,8 @@ class EncodedPage:
         return len(self.remote_ids)
 
     def fields(self) -> tuple[Any, ...]:
-        return (self.connection_id, self.remote_ids, self.hashes, self.updated, self.orders,
-                self.lines, self.payments, self.docs, self.fts)
+        return (self.connection_id, self.remote_ids, self.hashes, self.orders, self.lines,
+                self.payments, self.docs, self.fts)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as one MessagePack string (the worker's pages cross a pipe): ~2.5x
@@ -332,21 +335,21 @@ class EncodedPage:
 _MSGPACK = msgspec.msgpack.Encoder()
 _Rows = list[tuple[Any, ...]]
 _UNPACK = msgspec.msgpack.Decoder(
-    tuple[int, list[str], list[str], list[int], _Rows, _Rows, _Rows, _Rows, _Rows])
+    tuple[int, list[str], list[str], _Rows, _Rows, _Rows, _Rows, _Rows])
 
 
 def _unpack_page(data: bytes) -> EncodedPage:
     return EncodedPage(*_UNPACK.decode(data))
 
 
-_UPDATED = ORDER_COLUMNS.index("updated_at")
 _VERSION_PART = CODEC_VERSION.encode() + b"\x00"
 _HASH_SLICE = 2000
 
 
 def _content_hash(row_repr: str, raw_utf8: bytes) -> str:
-    """``EncodedOrder._seal``'s digest of an order with raw JSON, from the ``repr`` of its
-    row's values (without the hash) and the raw JSON's UTF-8."""
+    """The content hash of an order with raw JSON (``EncodedOrder._seal`` and
+    ``encode_page``), from the ``repr`` of its row's values (without the hash) and the
+    raw JSON's UTF-8."""
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(row_repr.encode("utf-8", "surrogatepass"))
     digest.update(b"\x00")
@@ -384,7 +387,6 @@ def encode_page(page: Sequence[Order | FlatOrder], connection_id: int, *,
         latest[order.remote_id] = order
     remote_ids: list[str] = []
     hashes: list[str] = []
-    updated: list[int] = []
     orders: list[tuple[Any, ...]] = []
     lines: list[tuple[Any, ...]] = []
     payments: list[tuple[Any, ...]] = []
@@ -404,7 +406,6 @@ def encode_page(page: Sequence[Order | FlatOrder], connection_id: int, *,
             digest = _content_hash(repr(values), utf8)
             remote_ids.append(order.remote_id)
             hashes.append(digest)
-            updated.append(values[_UPDATED])
             orders.append((*values, digest))
             lines += [(*ln, pos) for ln in order.lines]
             payments += [(*p, pos) for p in order.payments]
@@ -416,11 +417,9 @@ def encode_page(page: Sequence[Order | FlatOrder], connection_id: int, *,
         row = e.row
         remote_ids.append(e.remote_id)
         hashes.append(row["content_hash"])
-        updated.append(row["updated_at"])
         orders.append(_order_values(row))
         lines += [(*_line_values(ln), pos) for ln in e.lines]
         payments += [(*_payment_values(p), pos) for p in e.payments]
         docs.append((e.detail, _utf8(e.raw) if raw_bytes else e.raw, pos))
         fts.append((e.body, pos))
-    return EncodedPage(connection_id, remote_ids, hashes, updated, orders, lines, payments,
-                       docs, fts)
+    return EncodedPage(connection_id, remote_ids, hashes, orders, lines, payments, docs, fts)
