@@ -45,7 +45,12 @@ from orderdesk.store.codec import (
     encode_page,
     from_micros,
 )
-from orderdesk.store.migrations import ensure_indexes, migrate
+from orderdesk.store.migrations import (
+    FTS_BULK_AUTOMERGE,
+    ensure_indexes,
+    migrate,
+    set_fts_automerge,
+)
 from orderdesk.store.schema import (
     connections,
     lines,
@@ -368,7 +373,9 @@ class OrderStore:
     def begin_bulk(self) -> bool:
         """Before a full sync into an empty cache: drop the secondary indexes of the order
         table, so that each order written costs one b-tree insert instead of 22;
-        :meth:`end_bulk` builds them again in one sorted pass each (~5x cheaper). Only
+        :meth:`end_bulk` builds them again in one sorted pass each (~5x cheaper); and
+        let the full-text index merge its segments less often (``FTS_BULK_AUTOMERGE``)
+        until :meth:`end_bulk`. Only
         when the cache holds no order at all (nothing to show or sort yet) and on SQLite;
         returns whether it did. A cache left without them (the process was killed) gets
         them back the next time it is opened."""
@@ -380,11 +387,13 @@ class OrderStore:
             for index in orders.indexes:
                 if not index.unique:  # (connection, remote id) finds the orders to update
                     index.drop(conn, checkfirst=True)
+            set_fts_automerge(conn, FTS_BULK_AUTOMERGE)
         self._bulk = True
         return True
 
     def end_bulk(self) -> None:
-        """Build the indexes :meth:`begin_bulk` dropped; checkpoint the WAL."""
+        """Build the indexes :meth:`begin_bulk` dropped, put back the full-text index's
+        merge policy; checkpoint the WAL."""
         self._bulk = False
         with self._begin() as conn:
             ensure_indexes(conn)

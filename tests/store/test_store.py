@@ -19,6 +19,7 @@ from orderdesk.models import (
     StoreError,
 )
 from orderdesk.store import OrderStore
+from orderdesk.store.migrations import FTS_AUTOMERGE, FTS_BULK_AUTOMERGE, fts_automerge
 
 
 @pytest.fixture
@@ -224,11 +225,13 @@ def test_bulk_load_drops_and_rebuilds_the_order_indexes(store: OrderStore) -> No
     store.upsert_page("staff", [replace(shop_order("3"), notes="changed")])  # upsert works
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 20_000
+        assert fts_automerge(conn) == FTS_BULK_AUTOMERGE
     store.end_bulk()
     assert _order_indexes(store) == full
     store.upsert_page("staff", [shop_order("99")])
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+        assert fts_automerge(conn) == FTS_AUTOMERGE == 4
     assert not store.begin_bulk()  # not into a cache that holds orders
     assert _order_indexes(store) == full
     q = OrderQuery(text="changed")
@@ -244,6 +247,8 @@ def test_killed_bulk_load_gets_its_indexes_back_on_open(tmp_path: Path) -> None:
     first.close()  # never ended
     again = OrderStore(tmp_path / "c.sqlite3")
     assert _order_indexes(again) == full
+    with again.engine.connect() as conn:
+        assert fts_automerge(conn) == FTS_AUTOMERGE
     assert again.total_orders() == 1
 
 
