@@ -5,7 +5,8 @@
   re-sort, filter, search, scroll, memory;
 * CSV export of 100k orders (or N) against ``csv.writer`` over the same rows in memory;
 * PDF: a batch file of 500 orders, and orders as separate files;
-* sync of 100k orders from the demo server against its raw limit (``bench.sync_bench``).
+* sync of 100k orders from the demo server against its raw limit and the limit of
+  writing the very rows the cache holds (``bench.sync_bench``).
 
 Each figure is the median of ``--runs`` runs, next to its limit measured in the same
 run. ``--json`` prints one JSON object; otherwise a table with the targets.
@@ -38,7 +39,7 @@ CSV_N = 100_000
 
 #: key → (label, unit, limit key, target, "higher" or "lower" is better)
 TARGETS: dict[str, tuple[str, str, str | None, float | None, str]] = {
-    "sync_orders_per_s": ("sync", "orders/s", "sync_limit_orders_per_s", None, "higher"),
+    "sync_orders_per_s": ("sync", "orders/s", "sync_limit_orders_per_s", 10_000, "higher"),
     "first_paint_s": ("first paint", "s", None, 0.3, "lower"),
     "resort_s": ("re-sort (slowest column)", "s", "resort_limit_s", 0.35, "lower"),
     "filter_s": ("status/date filter (slowest)", "s", "filter_limit_s", 0.1, "lower"),
@@ -195,9 +196,17 @@ def table(result: dict[str, Any]) -> str:
             ok = value <= target if better == "lower" else value >= target
             met = "yes" if ok else "NO"
         lines.append(f"{label:32} {_fmt(value, unit):>16} {limit:>16} {shown:>16}  {met}")
-    ratio = result["csv_rows_per_s"] / result["csv_limit_rows_per_s"]
-    lines.append(f"{'CSV, share of its limit':32} {ratio:>16.0%} {'':>16} {'≥ 60%':>16}  "
-                 f"{'yes' if ratio >= 0.6 else 'NO'}")
+    for label, key, limit_key in (
+            ("sync, share of its limit", "sync_orders_per_s", "sync_limit_orders_per_s"),
+            ("CSV, share of its limit", "csv_rows_per_s", "csv_limit_rows_per_s")):
+        ratio = result[key] / result[limit_key]
+        lines.append(f"{label:32} {ratio:>16.0%} {'':>16} {'≥ 60%':>16}  "
+                     f"{'yes' if ratio >= 0.6 else 'NO'}")
+    if result.get("sync_stored_limit_orders_per_s"):  # informative: no target of its own
+        stored = result["sync_stored_limit_orders_per_s"]
+        lines.append(f"{'sync, share of stored-rows limit':32} "
+                     f"{result['sync_orders_per_s'] / stored:>16.0%} "
+                     f"{_fmt(stored, 'orders/s'):>16} {'—':>16}")
     return "\n".join(lines)
 
 
