@@ -178,6 +178,8 @@ class OrderTableModel(QAbstractTableModel):
         self._paint_pending = 0  #: generation whose first paint starts the background jobs
         self._started = 0  #: generation whose background jobs are submitted
         self._all_requested = 0  #: generation whose all-ids job is submitted
+        self._all_loading = False  #: that job is under way (painting defers windows)
+        self._later: tuple[int, int] | None = None  #: (generation, window) read in the background
         self._complete = False
         self.utc = False
         self.counts: QueryCounts | None = None
@@ -227,6 +229,8 @@ class OrderTableModel(QAbstractTableModel):
 
     def _start(self) -> None:
         self._generation += 1
+        self._all_loading = False
+        self._later = None
         generation = self._generation
         query = self._query
         service = self.service
@@ -328,9 +332,16 @@ class OrderTableModel(QAbstractTableModel):
         if self._all is not None or self._windowed or self._all_requested == self._generation:
             return
         self._all_requested = generation = self._generation
+        self._all_loading = True
         service, query = self.service, self._query
+
+        def failed(exc: Exception) -> None:
+            if generation == self._generation:
+                self._all_loading = False  # windows are read by their own query again
+            self._on_error(exc)
+
         self.runner.submit("all", lambda: service.ids(query),
-                           lambda r: self._on_all(generation, r), self._on_error)
+                           lambda r: self._on_all(generation, r), failed)
 
     def _background(self, generation: int) -> None:
         """After the first paint: the counts per status (when not known)."""
@@ -400,6 +411,8 @@ class OrderTableModel(QAbstractTableModel):
     def _on_all(self, generation: int, ids: array[int]) -> None:
         if generation != self._generation:
             return
+        self._all_loading = False
+        self._later = None
         self._all = ids
         self._last = None
         self._index = None
@@ -485,8 +498,13 @@ class OrderTableModel(QAbstractTableModel):
             return self._all
         return self.ids_in_rows([(0, self._count - 1)]) if self._count else array("q")
 
-    def _window(self, window: int, *, fetch: bool = True) -> array[int] | None:
-        """The ids of one window of PAGE_SIZE rows."""
+    def _window(self, window: int, *, fetch: bool = True,
+                defer: bool = False) -> array[int] | None:
+        """The ids of one window of PAGE_SIZE rows. ``defer`` (painting): ``None`` for a
+        window past the first ones of an order no index gives while every id is being
+        read: its own query (a sort of every match, then OFFSET) would hold the GUI
+        thread 0.3-1.2 s at a million orders. The rows show "…" until that query, run
+        in the background (:meth:`_read_later`), or the list of every id brings them."""
         if self._all is not None:
             start = window * self.PAGE_SIZE
             return self._all[start:start + self.PAGE_SIZE]
@@ -498,6 +516,9 @@ class OrderTableModel(QAbstractTableModel):
             return None
         if window >= self.EAGER_WINDOWS:
             self._load_all()
+            if defer and self._all_loading:
+                self._read_later(window)
+                return None
         start = window * self.PAGE_SIZE
         anchors = self._anchors
         try:
@@ -514,12 +535,50 @@ class OrderTableModel(QAbstractTableModel):
             self._windows.popitem(last=False)
         return ids
 
-    def id_at(self, row: int, *, fetch: bool = True) -> int | None:
+    def _read_later(self, window: int) -> None:
+        """Read a deferred window in the background: the newest one wanted only (a job
+        still queued for an older one does nothing), repainted when it arrives."""
+        generation = self._generation
+        if self._later == (generation, window):
+            return
+        self._later = (generation, window)
+        service, query = self.service, self._query
+        start, size = window * self.PAGE_SIZE, self.PAGE_SIZE
+
+        def read() -> array[int] | None:
+            if self._later != (generation, window):
+                return None  # another window is wanted now, or every id came
+            return service.ids(query, limit=size, offset=start)
+
+        def failed(exc: Exception) -> None:
+            if self._later == (generation, window):
+                self._later = None
+            self._on_error(exc)
+
+        self.runner.submit("window", read,
+                           lambda ids: self._on_later(generation, window, ids), failed)
+
+    def _on_later(self, generation: int, window: int, ids: array[int] | None) -> None:
+        if self._later == (generation, window):
+            self._later = None
+        if ids is None or generation != self._generation or self._all is not None:
+            return
+        self._windows[window] = ids
+        while len(self._windows) > self.MAX_WINDOWS:
+            self._windows.popitem(last=False)
+        top = window * self.PAGE_SIZE
+        bottom = min(self._count, top + self.PAGE_SIZE) - 1
+        if top <= bottom:
+            self._last = None
+            self.dataChanged.emit(self.index(top, 0),
+                                  self.index(bottom, len(self.columns) - 1))
+
+    def id_at(self, row: int, *, fetch: bool = True, defer: bool = False) -> int | None:
         if not 0 <= row < self._count:
             return None
         if self._all is not None:
             return self._all[row] if row < len(self._all) else None
-        ids = self._window(row // self.PAGE_SIZE, fetch=fetch)
+        ids = self._window(row // self.PAGE_SIZE, fetch=fetch, defer=defer)
         offset = row % self.PAGE_SIZE
         return ids[offset] if ids is not None and offset < len(ids) else None
 
@@ -599,8 +658,10 @@ class OrderTableModel(QAbstractTableModel):
                                             offset=top))
         return out
 
-    def order_row(self, row: int, *, fetch: bool = True) -> OrderRow | None:
-        """The cached row, reading its window from the store when it is not cached."""
+    def order_row(self, row: int, *, fetch: bool = True,
+                  defer: bool = False) -> OrderRow | None:
+        """The cached row, reading its window from the store when it is not cached
+        (``defer``: see :meth:`_window`)."""
         # fast path (every painted cell comes here): the id in memory, the row cached
         page = self.PAGE_SIZE
         ids = self._all if self._all is not None else self._windows.get(row // page)
@@ -611,7 +672,7 @@ class OrderTableModel(QAbstractTableModel):
                 if found is not _UNKNOWN:
                     self._cache.move_to_end(ids[at])
                     return cast("OrderRow | None", found)
-        order_id = self.id_at(row, fetch=fetch)
+        order_id = self.id_at(row, fetch=fetch, defer=defer)
         if order_id is None:
             return None
         if order_id in self._cache:
@@ -714,7 +775,7 @@ class OrderTableModel(QAbstractTableModel):
         if last is not None and last[0] == r:  # the row of the cell before (a paint)
             row, cells, muted = last[1], last[2], last[3]
         else:
-            found = self.order_row(r)
+            found = self.order_row(r, defer=role != RowRole)
             if found is None:
                 if role == _DISPLAY and c == 0:
                     order_id = self.id_at(r, fetch=False)

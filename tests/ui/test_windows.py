@@ -273,3 +273,86 @@ def test_no_anchors_for_small_results_or_unindexed_orders(qtbot, ctx, anchored, 
     qtbot.waitUntil(lambda: not model.runner.busy(), timeout=TIMEOUT)
     assert model._anchors is None and model._anchors_requested != model._generation
     model.runner.shutdown()
+
+
+def test_painting_a_deep_unindexed_window_reads_it_in_the_background(qtbot, ctx,
+                                                                     monkeypatch):
+    """No index gives the order: a window past the first ones, asked for by a paint
+    while every id is being read, is not read by its own query on the GUI thread (a
+    sort of every match: 0.3-1.2 s at 1M) but in the background; its rows show "…"
+    and are repainted with the right orders when the window (or every id) arrives.
+    Other roles (RowRole) still read at once."""
+    import threading
+
+    from PySide6.QtCore import Qt
+
+    query, _ = QUERIES["two keys"]
+    expected = reference(ctx, query)
+    assert len(expected) > 4 * PAGE
+    service = OrderService(ctx.store)
+    gui = threading.current_thread()
+    gui_window_reads: list[int] = []
+    gate = threading.Event()
+    original_ids = service.ids
+
+    def ids(q, limit=None, offset=0):
+        if threading.current_thread() is gui and offset:
+            gui_window_reads.append(offset)
+        if limit is None:  # every id: held until the gate opens
+            gate.wait(TIMEOUT / 1000)
+        return original_ids(q, limit=limit, offset=offset)
+
+    monkeypatch.setattr(service, "ids", ids)
+    model = OrderTableModel(service)
+    model.PAGE_SIZE = PAGE
+    model.set_query(query)
+    qtbot.waitUntil(lambda: model.is_complete, timeout=TIMEOUT)
+    display = Qt.ItemDataRole.DisplayRole
+    deep, deeper = len(expected) - 1, 3 * PAGE
+    with qtbot.waitSignal(model.dataChanged, timeout=TIMEOUT):
+        assert model.data(model.index(deep, 0), display) == "…"
+        assert model.data(model.index(deep, 1), display) is None
+    assert gui_window_reads == [] and model._all is None  # the window came on its own
+    assert model.data(model.index(deep, 0), IdRole) == expected[deep]
+    assert model.data(model.index(deep, 0), display) not in ("…", None)
+    # a second deep window while every id is still on its way: the same
+    assert model.data(model.index(deeper, 0), display) == "…"
+    qtbot.waitUntil(lambda: model.data(model.index(deeper, 0), display) != "…",
+                    timeout=TIMEOUT)
+    assert gui_window_reads == []
+    with qtbot.waitSignal(model.dataChanged, timeout=TIMEOUT):
+        gate.set()
+    qtbot.waitUntil(lambda: model._all is not None, timeout=TIMEOUT)
+    assert model.ids.tolist() == expected
+    row = model.data(model.index(deep, 1), RowRole)
+    assert row is not None and row.id == expected[deep]
+    assert gui_window_reads == []
+    model.runner.shutdown()
+
+
+def test_a_failed_id_list_lets_painting_read_windows_again(qtbot, ctx, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    from orderdesk.models.errors import StoreError
+
+    query, _ = QUERIES["two keys"]
+    expected = reference(ctx, query)
+    service = OrderService(ctx.store)
+    model = OrderTableModel(service)
+    model.PAGE_SIZE = PAGE
+    model.set_query(query)
+    qtbot.waitUntil(lambda: model.is_complete, timeout=TIMEOUT)
+    original = service.ids
+
+    def failing(q, limit=None, offset=0):
+        if limit is None:
+            raise StoreError("disk gone")
+        return original(q, limit=limit, offset=offset)
+
+    monkeypatch.setattr(service, "ids", failing)
+    deep = len(expected) - 1
+    with qtbot.waitSignal(model.loadFailed, timeout=TIMEOUT):
+        assert model.data(model.index(deep, 0), Qt.ItemDataRole.DisplayRole) == "…"
+    assert model.data(model.index(deep, 0), IdRole) == expected[deep]
+    assert model.data(model.index(deep, 0), Qt.ItemDataRole.DisplayRole) not in ("…", None)
+    model.runner.shutdown()
