@@ -16,19 +16,27 @@ from orderdesk.ui.table_model import OrderTableModel, default_descending
 DEFAULT_WIDTHS = {"number": 92, "created": 118, "updated": 118, "customer": 124,
                   "email": 160, "status": 134, "lines": 46, "quantity": 40, "total": 84,
                   "paid": 80, "outstanding": 94, "payment_method": 100,
-                  "shipping_method": 90, "country": 80, "connection": 100, "synced": 84,
+                  "shipping_method": 90, "country": 80, "connection": 124, "synced": 84,
                   "problems": 54}
 #: The first layout: what a clerk scans first (who, state, money), then the rest.
-DEFAULT_ORDER = ("number", "created", "customer", "status", "quantity", "total", "paid",
-                 "outstanding", "problems", "payment_method", "country", "email", "lines",
-                 "shipping_method", "updated", "connection", "synced")
+#: The Connection column (shown with several connections) sits beside the order number.
+DEFAULT_ORDER = ("number", "connection", "created", "customer", "status", "quantity",
+                 "total", "paid", "outstanding", "problems", "payment_method", "country",
+                 "email", "lines", "shipping_method", "updated", "synced")
 
 
-def default_layout() -> list[dict[str, Any]]:
+def default_layout(several_connections: bool = False) -> list[dict[str, Any]]:
+    """The first layout; with several connections the Connection column shows too (the
+    same shop's orders can come through more than one, and nothing else tells them
+    apart in the table)."""
     order = [k for k in DEFAULT_ORDER if k in {c.key for c in COLUMNS}]
     order += [c.key for c in COLUMNS if c.key not in order]
-    return [{"key": key, "width": DEFAULT_WIDTHS.get(key, 100), "visible": key in DEFAULT_COLUMNS}
+    shown = set(DEFAULT_COLUMNS) | ({CONNECTION} if several_connections else set())
+    return [{"key": key, "width": DEFAULT_WIDTHS.get(key, 100), "visible": key in shown}
             for key in order]
+
+
+CONNECTION = "connection"
 
 
 def next_sort(keys: tuple[SortKey, ...], model: OrderTableModel, section: int,
@@ -68,10 +76,13 @@ class OrderHeader(QHeaderView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.sectionClicked.connect(self._clicked)
-        self.sectionMoved.connect(lambda *_: self.layoutChanged.emit())
-        self.sectionResized.connect(lambda *_: self.layoutChanged.emit())
+        self.sectionMoved.connect(self._moved)
+        self.sectionResized.connect(self._moved)  # by the clerk (ours block signals)
         self.setAccessibleName("Order table columns")
         self._modifiers = Qt.KeyboardModifier.NoModifier
+        #: the columns are the default layout, not one the clerk chose or a saved one
+        self.is_default = True
+        self._several = False
 
     def order_model(self) -> OrderTableModel:
         model = self.model()
@@ -112,14 +123,40 @@ class OrderHeader(QHeaderView):
         reset.triggered.connect(lambda: self.apply_layout(None))
         return menu
 
+    def _moved(self, *_: object) -> None:
+        """A column moved or resized by the clerk: the layout is theirs now."""
+        self.is_default = False
+        self.layoutChanged.emit()
+
+    def set_several_connections(self, several: bool) -> None:
+        """With several connections the default layout shows the Connection column: shown
+        now if the columns are still the default ones (a layout the clerk chose stays)."""
+        if several == self._several:
+            return
+        self._several = several
+        if self.is_default:
+            logical = self.order_model().column_index(CONNECTION)
+            self._show(logical, several)
+
     def set_visible(self, logical: int, visible: bool) -> None:
+        """Show or hide a column (the clerk's choice: the layout is no longer the
+        default)."""
+        if self._show(logical, visible):
+            self.is_default = False
+
+    def _show(self, logical: int, visible: bool) -> bool:
         if not visible and self.count() - self.hiddenSectionCount() <= 1:
-            return  # keep at least one column
+            return False  # keep at least one column
+        blocker = self.blockSignals(True)  # (hiding resizes the section: not the clerk's)
         self.setSectionHidden(logical, not visible)
+        self.blockSignals(blocker)
         if visible and self.sectionSize(logical) < 40:
             key = self.order_model().columns[logical].key
+            blocker = self.blockSignals(True)
             self.resizeSection(logical, DEFAULT_WIDTHS.get(key, 100))
+            self.blockSignals(blocker)
         self.layoutChanged.emit()
+        return True
 
     def visible_keys(self) -> list[str]:
         model = self.order_model()
@@ -147,8 +184,9 @@ class OrderHeader(QHeaderView):
         """Restore a saved layout; ``None`` (or garbage) restores the defaults."""
         model = self.order_model()
         keys = [c.key for c in model.columns]
+        self.is_default = not isinstance(state, list)
         if not isinstance(state, list):
-            state = default_layout()
+            state = default_layout(self._several)
         wanted = [s for s in state if isinstance(s, dict) and s.get("key") in keys]
         seen = {s["key"] for s in wanted}
         # columns added since the layout was saved go at the end, shown by default

@@ -400,7 +400,9 @@ class MainWindow(QMainWindow):
         self._connections_pending = True
 
     def save_layout(self) -> None:
-        self._set_setting(COLUMNS_KEY, self.header.layout_state())
+        # the default layout is not saved: it follows the connections (see the header)
+        self._set_setting(COLUMNS_KEY,
+                          None if self.header.is_default else self.header.layout_state())
 
     def save_state(self) -> None:
         self.save_layout()
@@ -693,6 +695,7 @@ class MainWindow(QMainWindow):
     def _connections_loaded(self, summaries: list[ConnectionSummary]) -> None:
         self._summaries = summaries
         self.filter_bar.set_choices("connection", [s.name for s in summaries])
+        self.header.set_several_connections(len(summaries) > 1)
         parts = []
         for s in summaries:
             result = self._results.get(s.name)

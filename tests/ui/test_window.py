@@ -16,6 +16,8 @@ from orderdesk.services.context import AppContext
 from orderdesk.services.orders import OrderService
 from orderdesk.ui.main_window import MainWindow
 from orderdesk.ui.table_model import ValueRole
+from orderdesk.ui.views import COLUMNS_KEY
+from tests.ui.data import fill
 
 TIMEOUT = 10_000
 
@@ -232,6 +234,38 @@ def test_column_layout_persists(qtbot, open_window):
     assert again.header.layout_state() == layout
     assert again.header.isSectionHidden(email)
     assert again.header.visible_keys()[0] == "total"
+
+
+def test_connection_column_shows_by_default_with_several_connections(qtbot, open_window,
+                                                                       data_dir):
+    """One connection: no Connection column. Several (the same orders can come through
+    more than one): the default layout shows it, a layout the clerk chose is kept, and
+    the default layout is not saved (it follows the connections)."""
+    window = open_window()
+    connection = window.model.column_index("connection")
+    qtbot.waitUntil(lambda: len(window._summaries) == 1, timeout=TIMEOUT)
+    assert window.header.isSectionHidden(connection) and window.header.is_default
+    close(window)
+    ctx = AppContext.open(data_dir)
+    fill(ctx, 3, connection="customer")
+    ctx.close()
+
+    again = open_window()
+    qtbot.waitUntil(lambda: len(again._summaries) == 2, timeout=TIMEOUT)
+    assert not again.header.isSectionHidden(connection)
+    assert again.header.is_default
+    assert "connection" in again.header.visible_keys()
+    close(again)
+    assert again.ctx.config.setting(COLUMNS_KEY) is None
+
+    third = open_window()
+    qtbot.waitUntil(lambda: len(third._summaries) == 2, timeout=TIMEOUT)
+    third.header.set_visible(connection, False)  # the clerk's choice
+    assert not third.header.is_default
+    close(third)
+    fourth = open_window()
+    qtbot.waitUntil(lambda: len(fourth._summaries) == 2, timeout=TIMEOUT)
+    assert fourth.header.isSectionHidden(connection)
 
 
 def test_saved_views_persist_and_restore(qtbot, open_window):
