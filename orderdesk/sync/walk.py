@@ -20,7 +20,7 @@ from orderdesk.api.errors import ProtocolError
 from orderdesk.models.entities import Order, parse_datetime
 from orderdesk.models.errors import DataError, OrderdeskError
 from orderdesk.models.flat import FlatOrder
-from orderdesk.store.codec import EncodedPage
+from orderdesk.store.codec import EncodedOrder, EncodedPage
 
 
 class Fetcher:
@@ -85,7 +85,11 @@ def normalize_page(client: OrderClient, page: Page, now: datetime,
                 out.append(done)
                 continue
         try:
-            out.append(client.normalize(item, synced_at=now, raw=raw))
+            order = client.normalize(item, synced_at=now, raw=raw)
+            # what the cache cannot hold exactly (a figure with more decimal places
+            # than it keeps) is this order's error, not the page's: encode it here
+            EncodedOrder(order, 0)
+            out.append(order)
         except OrderdeskError as exc:
             ident = item.get("id") if isinstance(item, dict) else None
             errors.append(f"order {ident}: {exc.message}")

@@ -234,3 +234,18 @@ def test_the_collector_threshold_is_raised_only_while_a_sync_runs(tmp_path: Path
             assert gc.get_threshold()[0] >= 50_000  # still raised for the other one
     assert seen and min(seen) >= 50_000
     assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("total", "0.00001"),  # more decimal places than the cache keeps
+    ("amount_paid", "3.141592"),
+])
+def test_an_order_the_cache_cannot_hold_exactly_is_skipped_and_reported(
+        tmp_path: Path, field: str, value: str) -> None:
+    orders = [_order(i, T0 + timedelta(minutes=i)) for i in range(1, 6)]
+    orders[1][field] = value
+    store, result = _sync(tmp_path, FakeShop(orders), page=2)
+    assert result.outcome == "failed" and "could not be read" in result.message
+    assert any("order 2" in e and field in e for e in result.errors), result.errors
+    assert store.remote_ids("s") == {"1", "3", "4", "5"}
+    assert store.get_state("s")["bookmark"] == orders[-1]["updated_at"]
