@@ -23,6 +23,8 @@ AUTH_KINDS = ("bearer", "basic", "token")
 #: tests/api/test_sync_engine_edges.py). Other kinds: 100.
 DEFAULT_PAGE_SIZE: dict[ConnectionKind, int] = {
     ConnectionKind.SHOP_STAFF: 1000, ConnectionKind.SHOP_CUSTOMER: 1000}
+#: the currency of a connection whose shop sends none and that names none itself
+DEFAULT_CURRENCY = "EUR"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -34,7 +36,7 @@ class ConnectionConfig:
     kind: ConnectionKind
     base_url: str
     display_name: str = ""
-    currency: str = ""
+    currency: str = ""  #: ISO code for orders that carry none; "" = DEFAULT_CURRENCY
     auth: str = ""  #: bearer | basic (ecommerce) | token (shop kinds); "" = the kind's default
     username: str = ""  #: e-mail for HTTP Basic
     token_env: str = ""  #: environment variable holding the secret, instead of the keyring
@@ -43,6 +45,11 @@ class ConnectionConfig:
     timeout_s: float = 30.0
     demo: bool = False  #: created by demo mode; its secret lives only in memory
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def order_currency(self) -> str:
+        """The currency of this connection's orders that do not name their own."""
+        return (self.currency or DEFAULT_CURRENCY).upper()
 
     def __post_init__(self) -> None:
         if not _NAME_RE.match(self.name):

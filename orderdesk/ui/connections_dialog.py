@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from orderdesk.config import ConnectionConfig
+from orderdesk.config import DEFAULT_CURRENCY, ConnectionConfig
 from orderdesk.models.entities import ConnectionKind
 from orderdesk.models.errors import OrderdeskError
 from orderdesk.services.connections import ConnectionService
@@ -82,7 +82,7 @@ class ConnectionsDialog(QDialog):
         self.base_url.setPlaceholderText("https://shop.example.com")
         self.display_name = QLineEdit()
         self.currency = QLineEdit()
-        self.currency.setPlaceholderText("EUR")
+        self.currency.setPlaceholderText(DEFAULT_CURRENCY)
         self.currency.setMaxLength(3)
         self.auth = QComboBox()
         for text, data in (("Default for the kind", ""), ("Bearer token", "bearer"),

@@ -255,3 +255,29 @@ def test_decode_page_is_exact_and_keeps_each_orders_text(body: bytes) -> None:
     if raws:  # (an odd envelope has none: parse_page refuses it)
         for item, raw in zip(results, raws, strict=True):
             assert repr(json.loads(raw, parse_float=Decimal)) == repr(item)
+
+
+@pytest.mark.parametrize("kind", list(ConnectionKind))
+@pytest.mark.parametrize(("configured", "expected"), [("", "EUR"), ("usd", "USD")])
+def test_orders_without_a_currency_take_the_connections_or_the_one_default(
+        kind: ConnectionKind, configured: str, expected: str) -> None:
+    """Every kind falls back to the same currency the connection dialog shows."""
+    from orderdesk.config import DEFAULT_CURRENCY
+    from orderdesk.demo import (
+        iter_ecommerce_payloads,
+        iter_shop_customer_payloads,
+        iter_staff_payloads,
+    )
+
+    payloads = {ConnectionKind.ECOMMERCE_CUSTOMER: iter_ecommerce_payloads,
+                ConnectionKind.SHOP_CUSTOMER: iter_shop_customer_payloads,
+                ConnectionKind.SHOP_STAFF: iter_staff_payloads}[kind]
+    data = next(iter(payloads(5, 7)))
+    if isinstance(data.get("extra"), dict):
+        data["extra"].pop("currency", None)
+    config = ConnectionConfig(name="c", kind=kind, base_url="https://shop.test",
+                              currency=configured)
+    with HttpTransport() as http:
+        order = make_client(config, "t", http).normalize(data)
+    assert DEFAULT_CURRENCY == "EUR"
+    assert order.currency == expected

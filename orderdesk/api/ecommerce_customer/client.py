@@ -34,7 +34,7 @@ class EcommerceClient(ClientBase):
     def normalize(self, data: Any, synced_at: datetime | None = None,
                   raw: str | None = None) -> Order:
         return norm.normalize(data, connection=self.config.name,
-                              currency=self.config.currency or "USD", synced_at=synced_at,
+                              currency=self.config.order_currency, synced_at=synced_at,
                               raw=raw)
 
     def push_down(self, query: OrderQuery) -> PushDown:

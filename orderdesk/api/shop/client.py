@@ -52,14 +52,14 @@ class ShopClient(ClientBase):
     def normalize(self, data: Any, synced_at: datetime | None = None,
                   raw: str | None = None) -> Order:
         return norm.normalize(data, connection=self.config.name, kind=self.config.kind,
-                              currency=self.config.currency or "EUR", synced_at=synced_at,
+                              currency=self.config.order_currency, synced_at=synced_at,
                               raw=raw)
 
     def flat(self, data: Any, raw: str | None) -> FlatOrder | None:
         """The order as the store's rows when it is plain and reconciles (the sync's hot
         path), else ``None``: then :meth:`normalize` reads it (and raises its errors)."""
         return fast.flat_order(data, connection=self.config.name, kind=self._kind,
-                               currency=self.config.currency or "EUR", raw=raw)
+                               currency=self.config.order_currency, raw=raw)
 
     def push_down(self, query: OrderQuery) -> PushDown:
         """Server parameters for the parts of ``query`` the endpoint can filter."""
