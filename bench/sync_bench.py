@@ -34,16 +34,19 @@ import httpx
 import orjson
 
 from bench.common import demo_server_process, median_of
-from orderdesk.config.connections import ConnectionConfig
-from orderdesk.models.entities import ConnectionKind
-from orderdesk.services.connections import ConnectionService
-from orderdesk.services.context import AppContext
-from orderdesk.services.sync import SyncService
 
 PAGE = 1000
 
 
 def _orderdesk_sync(url: str, token: str, n: int) -> float:
+    # imported here: the sync's worker process (spawn) imports this module again when it
+    # is the main one (``python -m bench.sync_bench``), and these would cost it ~0.5 s
+    from orderdesk.config.connections import ConnectionConfig
+    from orderdesk.models.entities import ConnectionKind
+    from orderdesk.services.connections import ConnectionService
+    from orderdesk.services.context import AppContext
+    from orderdesk.services.sync import SyncService
+
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ORDERDESK_BENCH_TOKEN"] = token
         ctx = AppContext.open(Path(tmp))
