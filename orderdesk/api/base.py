@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import httpx
 
 from orderdesk.api.errors import ProtocolError
-from orderdesk.api.http import HttpTransport, decode_page
+from orderdesk.api.http import HttpTransport, SplitPage, decode_page, split_page
 from orderdesk.config.connections import ConnectionConfig
 from orderdesk.models.entities import Order
 from orderdesk.models.query import OrderQuery
@@ -37,6 +37,35 @@ class PushDown:
     unsupported: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A list page whose orders are not read yet: each one's exact JSON as UTF-8 bytes
+    (``ClientBase.get_raw_page``; the sync reads them, see ``sync/walk.py``)."""
+
+    raws: list[bytes]
+    count: int | None
+    next: str | None
+    offset: int = 0
+    #: the whole body (``decoded()`` reads it when an order cannot be decoded alone)
+    body: bytes = b""
+    where: str = ""
+
+    def decoded(self) -> Page:
+        """The same page decoded as ``ClientBase.get_page`` decodes it."""
+        return parse_page(decode_page(self.body, url=self.where), self.offset, self.where)
+
+
+def _envelope(data: Any, where: str) -> tuple[int | None, str | None]:
+    """``count`` and ``next`` of a DRF envelope, checked."""
+    count = data.get("count")
+    if isinstance(count, bool) or not isinstance(count, int | None):
+        raise ProtocolError(f"The shop's order list at {where} has an invalid 'count'.")
+    nxt = data.get("next")
+    if nxt is not None and not isinstance(nxt, str):
+        raise ProtocolError(f"The shop's order list at {where} has an invalid 'next'.")
+    return count, nxt or None
+
+
 def parse_page(decoded: tuple[Any, list[str]], offset: int, where: str) -> Page:
     """The DRF envelope ``{count, next, previous, results}``, or a bare JSON array."""
     data, raw = decoded
@@ -45,14 +74,21 @@ def parse_page(decoded: tuple[Any, list[str]], offset: int, where: str) -> Page:
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise ProtocolError(f"The shop's order list at {where} is not in the documented shape "
                             "(no 'results' list).")
-    count = data.get("count")
-    if isinstance(count, bool) or not isinstance(count, int | None):
-        raise ProtocolError(f"The shop's order list at {where} has an invalid 'count'.")
-    nxt = data.get("next")
-    if nxt is not None and not isinstance(nxt, str):
-        raise ProtocolError(f"The shop's order list at {where} has an invalid 'next'.")
-    return Page(results=data["results"], count=count, next=nxt or None, offset=offset,
-                raw=raw)
+    count, nxt = _envelope(data, where)
+    return Page(results=data["results"], count=count, next=nxt, offset=offset, raw=raw)
+
+
+def parse_split(split: SplitPage | tuple[Any, list[str]], offset: int,
+                where: str) -> RawPage | Page:
+    """``split_page``'s result as a page: its orders unread, or (when the page had to be
+    decoded whole) decoded, as ``parse_page`` gives it; the same checks and errors."""
+    if not isinstance(split, SplitPage):
+        return parse_page(split, offset, where)
+    raws = split.raws
+    if split.envelope is None:
+        return RawPage(raws, len(raws), None, offset, split.body, where)
+    count, nxt = _envelope(split.envelope, where)
+    return RawPage(raws, count, nxt, offset, split.body, where)
 
 
 class OrderClient(Protocol):
@@ -105,6 +141,15 @@ class ClientBase:
         decoded = self.transport.get_json(self.url, params=params, headers=headers, auth=auth,
                                           decode=decode_page)
         return parse_page(decoded, offset, self.url)
+
+    def get_raw_page(self, params: Mapping[str, Any], offset: int) -> RawPage | Page:
+        """As :meth:`get_page`, the orders left unread (:class:`RawPage`) unless the page
+        had to be decoded whole. Only HTTP and the page's cut: a body that is not JSON
+        is retried as with :meth:`get_page`."""
+        headers, auth = self.auth()
+        split = self.transport.get_json(self.url, params=params, headers=headers, auth=auth,
+                                        decode=split_page)
+        return parse_split(split, offset, self.url)
 
     def worker_spec(self) -> tuple[dict[str, Any], str] | None:
         """What another process needs to build the same client (the connection, the

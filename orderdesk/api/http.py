@@ -121,6 +121,52 @@ def _decode_fast(body: bytes) -> tuple[Any, list[str]] | None:
     return envelope, texts
 
 
+class SplitPage:
+    """A list page cut into its orders' exact JSON, none of them read yet (the sync's
+    way: each order is read straight from its bytes, or decoded only when needed)."""
+
+    __slots__ = ("body", "envelope", "raws")
+
+    def __init__(self, envelope: dict[str, Any] | None, raws: list[bytes],
+                 body: bytes) -> None:
+        #: ``count`` and ``next`` decoded (as ``decode_page`` does); None for a bare array
+        self.envelope = envelope
+        #: each order's span of the body: its UTF-8 JSON, exactly as sent
+        self.raws = raws
+        #: the whole body, for ``decode_page`` when an order cannot be decoded alone
+        self.body = body
+
+
+def split_page(body: bytes, *, url: str = "") -> SplitPage | tuple[Any, list[str]]:
+    """A list page cut as ``decode_page`` cuts it, without decoding the orders; or, when
+    msgspec refuses the page (not UTF-8, NaN, lone surrogates, not a plain envelope or
+    array), ``decode_page``'s own result (which raises ``ProtocolError`` for what is
+    not JSON)."""
+    try:
+        head = body.lstrip(b" \t\n\r")[:1]
+        if head == b"[":
+            raws = _ARRAY.decode(body)
+            envelope: dict[str, Any] | None = None
+        elif head == b"{":
+            env = _ENVELOPE.decode(body)
+            raws = env.results
+            envelope = {"count": _EXACT.decode(env.count), "next": _EXACT.decode(env.next)}
+        else:
+            return decode_page(body, url=url)
+        if not body.isascii():
+            body.decode("utf-8")  # msgspec does not check the text of what it skips
+    except (msgspec.DecodeError, UnicodeDecodeError):  # ValidationError is a DecodeError
+        return decode_page(body, url=url)
+    return SplitPage(envelope, [bytes(raw) for raw in raws], body)
+
+
+def decode_exact(raw: bytes) -> Any:
+    """One JSON value as ``decode_page`` decodes each order (non-integers as ``Decimal``);
+    ``msgspec.DecodeError`` for what msgspec refuses (then decode the page with
+    ``decode_page``)."""
+    return _EXACT.decode(raw)
+
+
 def decode_page(body: bytes, *, url: str = "") -> tuple[Any, list[str]]:
     """A list page: the decoded document, and the verbatim text of each listed order.
 

@@ -16,8 +16,11 @@ integers, datetimes as microseconds since the epoch (UTC).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 #: The order row's columns a ``FlatOrder.row`` holds, in this order (the store's
 #: ``codec.ORDER_COLUMNS`` are these between ``connection_id`` and ``content_hash``).
@@ -38,17 +41,29 @@ PAYMENT_COLUMNS: tuple[str, ...] = (
     "position", "remote_id", "amount", "method", "status", "reference", "created_at", "extra")
 
 
+def dump_detail(doc: dict[str, Any]) -> str:
+    """An order's detail document as the store keeps it: compact, keys sorted,
+    non-ASCII as is (orjson spells it as ``json.dumps(doc, ensure_ascii=False,
+    separators=(",", ":"), sort_keys=True)`` does, 5x faster)."""
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # e.g. a lone surrogate, which orjson refuses
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
 class FlatOrder:
     """One order as the store's rows (the order row without the connection id and the
     content hash, its lines and payments, as tuples in the column orders above; the
-    detail document, the provider's JSON, the search text)."""
+    detail document, the provider's JSON, the search text). ``detail`` is the document
+    or already its JSON (:func:`dump_detail`); ``raw`` the order's JSON as text or as its
+    UTF-8 bytes (the worker's way: sent and stored as they came)."""
 
     __slots__ = ("connection", "detail", "lines", "number", "payments", "raw", "remote_id",
                  "row", "search", "updated_at")
 
     def __init__(self, connection: str, updated_at: datetime, row: tuple[Any, ...],
                  lines: list[tuple[Any, ...]], payments: list[tuple[Any, ...]],
-                 detail: dict[str, Any], raw: str, search: str) -> None:
+                 detail: dict[str, Any] | str, raw: str | bytes, search: str) -> None:
         self.connection = connection
         self.remote_id: str = row[0]
         self.number: str = row[1]

@@ -11,7 +11,6 @@ from operator import itemgetter
 from typing import Any
 
 import msgspec
-import orjson
 
 from orderdesk.models import flat, pricing
 from orderdesk.models.entities import (
@@ -97,13 +96,11 @@ def _detail(order: Order) -> str:
     return _dump_detail(doc)
 
 
-def _dump_detail(doc: dict[str, Any]) -> str:
-    """Compact, keys sorted, non-ASCII as is (orjson spells it as ``json.dumps(doc,
-    ensure_ascii=False, separators=(",", ":"), sort_keys=True)`` does, 5x faster)."""
-    try:
-        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS).decode()
-    except TypeError:  # e.g. a lone surrogate, which orjson refuses
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+_dump_detail = flat.dump_detail
+
+
+def _detail_json(detail: dict[str, Any] | str) -> str:
+    return detail if isinstance(detail, str) else _dump_detail(detail)
 
 
 class EncodedOrder:
@@ -189,8 +186,8 @@ class EncodedOrder:
         self.row = dict(zip(ORDER_COLUMNS, (connection_id, *flat.row), strict=False))
         self.lines = [dict(zip(LINE_COLUMNS, ln, strict=True)) for ln in flat.lines]
         self.payments = [dict(zip(PAYMENT_COLUMNS, p, strict=True)) for p in flat.payments]
-        self.detail = _dump_detail(flat.detail)
-        self.raw = flat.raw
+        self.detail = _detail_json(flat.detail)
+        self.raw = flat.raw.decode("utf-8") if isinstance(flat.raw, bytes) else flat.raw
         self.body = flat.search
         self._seal()
         return self
@@ -398,18 +395,23 @@ def encode_page(page: Sequence[Order | FlatOrder], connection_id: int, *,
             # through EncodedOrder.from_flat (tests/api/test_flat_orders.py)
             values = (connection_id, *order.row)
             raw = order.raw
-            try:
-                utf8 = raw.encode("utf-8")
-                stored: str | bytes = utf8 if raw_bytes else raw
-            except UnicodeEncodeError:
-                utf8, stored = raw.encode("utf-8", "surrogatepass"), raw
+            stored: str | bytes
+            if isinstance(raw, bytes):  # the fast reader's UTF-8, as the server sent it
+                utf8 = raw
+                stored = raw if raw_bytes else raw.decode("utf-8")
+            else:
+                try:
+                    utf8 = raw.encode("utf-8")
+                    stored = utf8 if raw_bytes else raw
+                except UnicodeEncodeError:
+                    utf8, stored = raw.encode("utf-8", "surrogatepass"), raw
             digest = _content_hash(repr(values), utf8)
             remote_ids.append(order.remote_id)
             hashes.append(digest)
             orders.append((*values, digest))
             lines += [(*ln, pos) for ln in order.lines]
             payments += [(*p, pos) for p in order.payments]
-            docs.append((_dump_detail(order.detail), stored, pos))
+            docs.append((_detail_json(order.detail), stored, pos))
             fts.append((order.search, pos))
             continue
         e = (EncodedOrder.from_flat(order, connection_id) if isinstance(order, FlatOrder)

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from orderdesk.api.base import ClientBase, Page, PushDown
-from orderdesk.api.http import HttpTransport
+import msgspec
+
+from orderdesk.api.base import ClientBase, Page, PushDown, RawPage
+from orderdesk.api.http import HttpTransport, decode_exact
 from orderdesk.api.shop import fast
 from orderdesk.api.shop import normalize as norm
 from orderdesk.api.shop import payloads as p
@@ -41,13 +43,48 @@ class ShopClient(ClientBase):
         self.path = p.STAFF_PATH if self.staff else p.CUSTOMER_PATH
         self._kind = str(config.kind)
 
-    def list_page(self, *, offset: int, limit: int, updated_from: datetime | None = None,
-                  extra: Mapping[str, str] | None = None) -> Page:
+    @staticmethod
+    def _params(offset: int, limit: int, updated_from: datetime | None,
+                extra: Mapping[str, str] | None) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit, "offset": offset, "ordering": "updated_at"}
         if updated_from is not None:
             params["updated_from"] = _iso(updated_from)
         params.update(extra or {})
-        return self.get_page(params, offset)
+        return params
+
+    def list_page(self, *, offset: int, limit: int, updated_from: datetime | None = None,
+                  extra: Mapping[str, str] | None = None) -> Page:
+        return self.get_page(self._params(offset, limit, updated_from, extra), offset)
+
+    def list_raw_page(self, *, offset: int, limit: int,
+                      updated_from: datetime | None = None) -> RawPage | Page:
+        """As :meth:`list_page`, the orders left unread (:meth:`read_raw_page` reads
+        them) unless the page had to be decoded whole: only HTTP and the page's cut."""
+        return self.get_raw_page(self._params(offset, limit, updated_from, None), offset)
+
+    def read_raw_page(self, page: RawPage) -> list[FlatOrder | tuple[Any, str]] | None:
+        """Each order of ``page``, in order: its rows, read straight from its JSON, when
+        it is plain and reconciles (:func:`fast.read_order`), else its decoded JSON and
+        text for :meth:`normalize`; ``None`` when an order cannot be decoded on its own
+        (then read ``page.decoded()``, the page decoded whole)."""
+        name, kind, currency = self.config.name, self._kind, self.config.currency or "EUR"
+        read = fast.read_order
+        out: list[FlatOrder | tuple[Any, str]] = []
+        for raw in page.raws:
+            flat = read(raw, connection=name, kind=kind, currency=currency)
+            if flat is not None:
+                out.append(flat)
+                continue
+            try:
+                out.append((decode_exact(raw), raw.decode("utf-8")))
+            except (msgspec.DecodeError, UnicodeDecodeError):
+                return None
+        return out
+
+    @staticmethod
+    def raw_updated_at(raw: bytes) -> str | None:
+        """An unread order's ``updated_at`` as sent (text), or None."""
+        return fast.updated_at_text(raw)
 
     def normalize(self, data: Any, synced_at: datetime | None = None,
                   raw: str | None = None) -> Order:
