@@ -188,14 +188,26 @@ def _ident(value: int | str | None) -> str | None:
     return str(value)
 
 
+#: money text → storage units; many figures repeat ("0.00", prices, shipping costs)
+_UNITS_OF: dict[str, int] = {}
+
+
 def _text_money(value: str) -> int:
     """Money text (major units) → storage units; only the plain spellings."""
+    units = _UNITS_OF.get(value)
+    if units is not None:
+        return units
     m = _PLAIN_MONEY.fullmatch(value)
     if m is None:
         raise _Slow
     sign, whole, frac = m.groups()
     units = int(whole) * _UNITS + (int(frac.ljust(STORAGE_EXPONENT, "0")) if frac else 0)
-    return -units if sign else units
+    if sign:
+        units = -units
+    if len(_UNITS_OF) > 8192:
+        _UNITS_OF.clear()
+    _UNITS_OF[value] = units
+    return units
 
 
 def _money(value: str | int | None) -> int | None:
