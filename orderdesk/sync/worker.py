@@ -1,5 +1,7 @@
-"""The keyset walk in a worker process: fetch + JSON decode + the fast reader run on
-the other core, the engine's process only writes.
+"""The keyset walk in a worker process: fetch + JSON reading + the fast reader run on
+the other core, the engine's process only writes. (The fetch thread only does HTTP
+and cuts each page into its orders' JSON bytes; the walk reads each order straight
+from them, ``walk.read_page``.)
 
 A ``spawn`` child (never ``fork``: the GUI process has Qt and threads) runs
 :func:`orderdesk.sync.walk.keyset_walk` from the engine's bookmark and sends each

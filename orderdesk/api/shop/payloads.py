@@ -1,4 +1,5 @@
-"""Field names of the shop API (the only place they are spelt out, with normalize.py)."""
+"""Field names of the shop API (the only place they are spelt out, with normalize.py and
+the fast reader's Structs in fast.py)."""
 
 from __future__ import annotations
 
