@@ -77,13 +77,13 @@ def _reference(client: ShopClient, body: bytes) -> Outcome:
 def _new(client: ShopClient, body: bytes) -> tuple[Outcome, list[str]]:
     """The sync's way, and how each order went: "fast", "ref", or "page" (the whole
     page decoded by ``decode_page``) or "error" (the page could not be read)."""
+    errors: list[str] = []
     try:
         split = split_page(body)
         page = parse_split(split, 0, "u")
+        orders, _ids = read_page(client, page, NOW, errors)
     except OrderdeskError as exc:
         return ("error", type(exc), exc.message), ["error"]
-    errors: list[str] = []
-    orders, _ids = read_page(client, page, NOW, errors)
     entries = client.read_raw_page(page) if isinstance(page, RawPage) else None
     if not isinstance(split, SplitPage) or entries is None:
         ways = ["page"]
@@ -313,6 +313,10 @@ PAGES: list[tuple[str, bytes, type[OrderdeskError] | None]] = [
     ("next not text", b'{"count":0,"next":5,"results":[]}', OrderdeskError),
     ("trailing data", _envelope([orjson.dumps(BASE)]) + b"x", OrderdeskError),
     ("not JSON", b"<html>oops</html>", OrderdeskError),
+    # cut by msgspec (it skips numbers), then refused by it, then by json (Python's
+    # limit on integer digits): the page's error when its orders are read
+    ("an integer of 5000 digits", _envelope([orjson.dumps(BASE).replace(
+        b'"channel":', b'"channel":' + b"9" * 5000 + b',"x":', 1)]), OrderdeskError),
 ]
 
 
