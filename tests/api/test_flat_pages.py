@@ -308,8 +308,9 @@ PAGES: list[tuple[str, bytes, type[OrderdeskError] | None]] = [
         b'"channel":"', b'"channel":"\xff', 1)]), OrderdeskError),
     ("not UTF-8 in a field read", _envelope([orjson.dumps(BASE).replace(
         b'"notes":"', b'"notes":"\xc3', 1)]), OrderdeskError),
+    # json reads bytes with "surrogatepass": the page decoded whole by json is read
     ("a surrogate as UTF-8 bytes in an ignored field", _envelope([orjson.dumps(BASE).replace(
-        b'"channel":"', b'"channel":"\xed\xa0\x80', 1)]), OrderdeskError),
+        b'"channel":"', b'"channel":"\xed\xa0\x80', 1)]), None),
     ("a raw tab inside a string", _envelope([orjson.dumps(BASE).replace(
         b'"channel":"', b'"channel":"\t', 1)]), OrderdeskError),
     ("results not a list", b'{"count":1,"next":null,"results":{"id":1}}', OrderdeskError),
