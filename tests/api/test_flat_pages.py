@@ -356,3 +356,60 @@ def test_a_refused_order_msgspec_cannot_decode_reads_the_page_whole(
     assert ways == ["page"] and got == _reference(client, body)
     decoded = page.decoded()
     assert isinstance(decoded, Page) and len(decoded.results) == 2
+
+
+# ----------------------------------------------------------------- the walk
+class _ReferenceClient:
+    """The same shop, read only the reference way: decoded pages (``list_page``),
+    every order through ``normalize`` (no fast reader, no unread pages)."""
+
+    supports_updated_since = True
+
+    def __init__(self, client: ShopClient) -> None:
+        self.config = client.config
+        self.list_page = client.list_page
+        self.normalize = client.normalize
+        self.push_down = client.push_down
+
+
+def _walk(client: Any, page: int) -> list[tuple[Any, ...]]:
+    from orderdesk.sync.walk import Fetcher, keyset_walk
+
+    fetcher = Fetcher(client, page)
+    try:
+        return [(s.fetched, s.count, s.bookmark, s.boundary, s.errors,
+                 encode_page(s.fresh, 7, raw_bytes=True).fields() if s.fresh else None)
+                for s in keyset_walk(client, fetcher, None, [], lambda: NOW)]
+    finally:
+        fetcher.close()
+
+
+def test_the_keyset_walk_steps_are_the_reference_walk_steps() -> None:
+    """Bookmarks, boundaries, errors and rows of every step of a walk over raw pages
+    (the fast reader, refused orders decoded, prefetched pages) are those of the walk
+    that reads every order the reference way."""
+    import httpx
+
+    from tests.api.test_sync_engine_edges import FakeShop
+
+    orders = list(iter_staff_payloads(700, 6))
+    orders[10]["payments"] = [{**p, "gateway": "x"} for p in orders[10]["payments"]]
+    orders[20]["created_at"] = "soon"  # left out with its error, on both walks
+    orders[30]["billing_postal_code"] = 12345
+    for o in orders[40:80]:  # a tie group across pages: the boundary is walked
+        o["updated_at"] = orders[40]["updated_at"]
+    shop = FakeShop(orders)
+    http = HttpTransport(transport=httpx.MockTransport(shop), max_retries=0)
+    try:
+        client = ShopClient(ConnectionConfig(name="c", kind=ConnectionKind.SHOP_STAFF,
+                                             base_url="http://shop.test"), "t", http)
+        page = parse_split(split_page(http.client.get(
+            "http://shop.test/api/orders?limit=50&offset=0&ordering=updated_at").content),
+            0, "u")
+        assert isinstance(page, RawPage)  # the walk below reads raw pages
+        got = _walk(client, 50)
+        want = _walk(_ReferenceClient(client), 50)
+    finally:
+        http.close()
+    assert got == want
+    assert sum(step[0] for step in got) >= 700 and any(step[4] for step in got)
