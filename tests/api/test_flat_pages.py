@@ -376,10 +376,13 @@ def _walk(client: Any, page: int) -> list[tuple[Any, ...]]:
     from orderdesk.sync.walk import Fetcher, keyset_walk
 
     fetcher = Fetcher(client, page)
+    steps: list[tuple[Any, ...]] = []
     try:
-        return [(s.fetched, s.count, s.bookmark, s.boundary, s.errors,
-                 encode_page(s.fresh, 7, raw_bytes=True).fields() if s.fresh else None)
-                for s in keyset_walk(client, fetcher, None, [], lambda: NOW)]
+        for s in keyset_walk(client, fetcher, None, [], lambda: NOW):
+            assert isinstance(s.fresh, list)  # in this process: orders, not encoded
+            steps.append((s.fetched, s.count, s.bookmark, s.boundary, s.errors,
+                          encode_page(s.fresh, 7, raw_bytes=True).fields()))
+        return steps
     finally:
         fetcher.close()
 
