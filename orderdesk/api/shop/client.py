@@ -68,7 +68,7 @@ class ShopClient(ClientBase):
         it is plain and reconciles (:func:`fast.read_order`), else its decoded JSON and
         text for :meth:`normalize`; ``None`` when an order cannot be decoded on its own
         (then read ``page.decoded()``, the page decoded whole)."""
-        name, kind, currency = self.config.name, self._kind, self.config.currency or "EUR"
+        name, kind, currency = self.config.name, self._kind, self.config.order_currency
         read = fast.read_order
         # msgspec refuses an integer of more digits than Python converts (as json does),
         # but not in a field the fast reader skips: an order that long is decoded too,
