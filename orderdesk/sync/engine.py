@@ -301,22 +301,30 @@ class SyncEngine:
         bookmark = _dt(state.get("bookmark"))
         boundary: list[str] = list(state.get("boundary") or [])
         walk = keyset_walk(self.client, fetcher, bookmark, boundary, self.clock)
+        worker: WorkerWalk | None = None
+        forced = False  # a worker asked for takes over after the first page, ready or not
         try:
             for step in walk:
                 first = self.counts.fetched == 0
                 state = self._step(step, state)
-                spec = self._worker_spec() if first else None
-                worker = self._start_worker(spec, state) if spec is not None else None
-                if worker is not None:
+                if first:  # enough left for a worker: start it, walk on here until ready
+                    spec = self._worker_spec()
+                    worker = self._start_worker(spec) if spec is not None else None
+                    forced = self._worker_forced()
+                if worker is not None and (forced or worker.ready()):
                     # The rest from the bookmark just handed to the writer, as a resumed
                     # run would: the prefetched guess is not used.
                     walk.close()
                     fetcher.close(wait=False)
-                    self._run_in_worker(worker, state)
+                    handed, worker = worker, None
+                    handed.go(_dt(state.get("bookmark")), list(state.get("boundary") or []))
+                    self._run_in_worker(handed, state)
                     break
                 self._check_cancel()
         finally:
             walk.close()
+            if worker is not None:  # the walk ended (or failed) before it was ready
+                worker.close()
         self._flush()
         if mode == "full":
             self._finish_full(self.store.get_state(self.name), verify=False)
@@ -337,8 +345,7 @@ class SyncEngine:
     def _worker_spec(self) -> tuple[dict[str, Any], str] | None:
         """Whether the rest of the walk goes to a worker process: forced, or enough left
         (after the first page) against a real HTTP server with the system clock."""
-        forced = {"1": True, "0": False}.get(os.environ.get("ORDERDESK_SYNC_WORKER", ""))
-        worker = self.worker if self.worker is not None else forced
+        worker = self._worker_setting()
         if worker is False:
             return None
         if worker is None:
@@ -348,10 +355,19 @@ class SyncEngine:
         spec = getattr(self.client, "worker_spec", None)
         return spec() if spec is not None else None
 
-    def _start_worker(self, spec: tuple[dict[str, Any], str],
-                      state: dict[str, Any]) -> WorkerWalk | None:
-        """The worker from the bookmark of ``state``; ``None`` (the walk goes on here)
-        when no process can be started."""
+    def _worker_setting(self) -> bool | None:
+        """True/False when asked for (the engine's ``worker``, else the environment's
+        ``ORDERDESK_SYNC_WORKER=1/0``), ``None``: when it pays."""
+        if self.worker is not None:
+            return self.worker
+        return {"1": True, "0": False}.get(os.environ.get("ORDERDESK_SYNC_WORKER", ""))
+
+    def _worker_forced(self) -> bool:
+        return self._worker_setting() is True
+
+    def _start_worker(self, spec: tuple[dict[str, Any], str]) -> WorkerWalk | None:
+        """A worker process, started (it takes the walk over once ready); ``None`` (the
+        walk goes on here) when no process can be started."""
         from orderdesk.sync.worker import WorkerWalk
 
         config, secret = spec
@@ -359,9 +375,7 @@ class SyncEngine:
         if stored is None:  # pragma: no cover - its first page was just written
             return None
         try:
-            return WorkerWalk(config, secret, self.page_size, _dt(state.get("bookmark")),
-                              list(state.get("boundary") or []),
-                              stored.id)
+            return WorkerWalk(config, secret, self.page_size, stored.id)
         except (OSError, RuntimeError) as exc:
             log.info("sync of %s stays in this process (no worker: %s)", self.name,
                      type(exc).__name__)

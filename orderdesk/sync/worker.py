@@ -23,6 +23,7 @@ import multiprocessing
 import queue
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,12 +45,13 @@ class WorkerError(OrderdeskError):
     retriable = True
 
 
-def _child(out: Any, spec: dict[str, Any], secret: str, page_size: int,
-           bookmark: datetime | None, boundary: list[str],
+def _child(out: Any, control: Any, spec: dict[str, Any], secret: str, page_size: int,
            connection_id: int) -> None:  # pragma: no cover
-    """The worker process (coverage does not follow ``spawn``; tests/e2e do). Each
-    page's orders go out encoded (the store's codec, no database): tuples for every
-    table and each order's hash, so the engine's process only decides and executes."""
+    """The worker process (coverage does not follow ``spawn``; tests/e2e do). Once its
+    imports and client are ready it says so and waits for the bookmark to walk from
+    (the engine walks on in its own process meanwhile). Each page's orders go out
+    encoded (the store's codec, no database): tuples for every table and each order's
+    hash, so the engine's process only decides and executes."""
     from orderdesk.api import HttpTransport, make_client
     from orderdesk.config.connections import ConnectionConfig
     from orderdesk.store.codec import encode_page
@@ -75,6 +77,11 @@ def _child(out: Any, spec: dict[str, Any], secret: str, page_size: int,
         http = HttpTransport(**spec["transport"])
         client = make_client(config, secret, http)
         fetcher = Fetcher(client, page_size)
+        send(("ready",))
+        start = _wait_for_start(control, parent)
+        if start is None:  # the engine finished without us, or is gone
+            return
+        bookmark, boundary = start
         for step in keyset_walk(client, fetcher, bookmark, boundary,
                                 lambda: datetime.now(UTC)):
             if step.fresh and not isinstance(step.fresh, EncodedPage):
@@ -89,6 +96,20 @@ def _child(out: Any, spec: dict[str, Any], secret: str, page_size: int,
     finally:
         if fetcher is not None:
             fetcher.close(wait=False)
+
+
+def _wait_for_start(control: Any, parent: Any) -> tuple[datetime | None, list[str]] | None:
+    """(bookmark, boundary) from the engine's ``go``; ``None`` when it closes the pipe,
+    says ``stop`` or dies."""
+    while True:
+        try:
+            if control.poll(1.0):
+                message = control.recv()
+                return (message[1], message[2]) if message[0] == "go" else None
+        except (EOFError, OSError):
+            return None
+        if parent is not None and not parent.is_alive():
+            return None
 
 
 def _rebuild(module: str, name: str, message: str, state: dict[str, Any]) -> OrderdeskError:
@@ -106,18 +127,50 @@ def _rebuild(module: str, name: str, message: str, state: dict[str, Any]) -> Ord
 
 
 class WorkerWalk:
-    """The walk's steps from a worker process; ``close`` ends it (always call it)."""
+    """The walk's steps from a worker process; ``close`` ends it (always call it).
+
+    Started before it is needed: the child imports and builds its client (~0.3 s)
+    while the engine walks on in its own process; once :meth:`ready`, :meth:`go`
+    hands it the bookmark reached and :meth:`steps` yields the rest."""
 
     def __init__(self, spec: dict[str, Any], secret: str, page_size: int,
-                 bookmark: datetime | None, boundary: list[str], connection_id: int) -> None:
+                 connection_id: int) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._queue: Any = ctx.Queue(maxsize=IN_FLIGHT)
+        receiver, self._control = ctx.Pipe(duplex=False)
         self._process = ctx.Process(
             target=_child, name="orderdesk-sync-worker", daemon=True,
-            args=(self._queue, spec, secret, page_size, bookmark, boundary,
-                  connection_id))
+            args=(self._queue, receiver, spec, secret, page_size, connection_id))
         self.started = time.perf_counter()
-        self._process.start()
+        self._early: tuple[Any, ...] | None = None
+        self._ready = False
+        try:
+            self._process.start()
+        finally:
+            receiver.close()
+
+    def ready(self) -> bool:
+        """Whether the child waits for :meth:`go`; also true once it has failed or died
+        (then :meth:`steps` raises that). Never blocks."""
+        if self._ready:
+            return True
+        try:
+            message = self._queue.get_nowait()
+        except queue.Empty:
+            if self._process.is_alive():
+                return False
+        else:
+            if message[0] != "ready":
+                self._early = message
+        self._ready = True
+        return True
+
+    def go(self, bookmark: datetime | None, boundary: list[str]) -> None:
+        """Walk from ``bookmark`` (with the ids committed at exactly it)."""
+        try:
+            self._control.send(("go", bookmark, boundary))
+        except OSError:  # it died: steps() says so
+            pass
 
     def steps(self, cancelled: Callable[[], bool]) -> Iterator[Step]:
         """Steps in order until the walk ends; raises the child's error, ``WorkerError``
@@ -127,7 +180,10 @@ class WorkerWalk:
             if cancelled():
                 return
             try:
-                message = self._queue.get(timeout=_POLL)
+                if self._early is not None:
+                    message, self._early = self._early, None
+                else:
+                    message = self._queue.get(timeout=_POLL)
             except queue.Empty:
                 if self._process.is_alive():
                     continue
@@ -139,6 +195,8 @@ class WorkerWalk:
                         "is kept, and the next sync resumes from there.",
                         details=f"worker exit code {self._process.exitcode}") from None
             kind = message[0]
+            if kind == "ready":
+                continue
             if kind == "step":
                 yield message[1]
             elif kind == "end":
@@ -149,6 +207,8 @@ class WorkerWalk:
                 raise RuntimeError(f"sync worker crashed: {message[1]}")
 
     def close(self) -> None:
+        with suppress(OSError):
+            self._control.close()
         if self._process.is_alive():
             self._process.terminate()
         self._process.join(timeout=5)

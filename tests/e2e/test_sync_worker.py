@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,49 @@ def test_no_worker_process_means_the_walk_stays_in_process(
     with HttpTransport() as http:
         result = _engine(ctx, "demo-staff", http, worker=True).run(full=True)
     assert result.ok and result.added == 400, result
+
+
+def test_the_walk_goes_on_here_until_the_worker_is_ready(
+        ctx: AppContext, demo: DemoSession, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When a worker pays (enough left), it is started after the first page and the
+    walk goes on in this process until the child has imported and built its client;
+    the child then walks from the bookmark reached, and the cache is the same."""
+    from orderdesk.sync import engine as engine_mod
+
+    monkeypatch.setattr(engine_mod, "WORKER_MIN_ORDERS", 50)
+    asked: list[int] = []
+    handed: list[Any] = []
+    real_ready, real_go = worker_mod.WorkerWalk.ready, worker_mod.WorkerWalk.go
+
+    def ready(self: Any) -> bool:
+        asked.append(1)
+        if len(asked) < 4:  # not ready for three pages, then wait for the real thing
+            return False
+        while not real_ready(self):
+            time.sleep(0.01)
+        return True
+
+    def go(self: Any, bookmark: Any, boundary: list[str]) -> None:
+        handed.append(bookmark)
+        real_go(self, bookmark, boundary)
+
+    monkeypatch.setattr(worker_mod.WorkerWalk, "ready", ready)
+    monkeypatch.setattr(worker_mod.WorkerWalk, "go", go)
+    other = fresh_ctx(tmp_path, "inproc")
+    try:
+        for each in demo.connection_names:
+            config = ctx.config.get(each)
+            other.store.add_connection(config.name, str(config.kind), config.base_url,
+                                       currency=config.currency,
+                                       display_name=config.display_name)
+        _copy_connection(ctx, other, "demo-staff")
+        with HttpTransport() as http:
+            ours = _engine(ctx, "demo-staff", http).run(full=True)
+            ref = _engine(other, "demo-staff", http, worker=False).run(full=True)
+        assert ours.ok and ref.ok and ours.added == ref.added == 400, (ours, ref)
+        assert len(asked) == 4 and len(handed) == 1 and handed[0] is not None
+        assert ref.fetched <= ours.fetched < ref.fetched + 37
+        assert _dump(ctx.store) == _dump(other.store)
+    finally:
+        other.close()
