@@ -55,8 +55,9 @@ STATE_VERSION = 1
 MAX_VERIFY = 1000
 #: a keyset walk with more orders than this left after its first page continues in a
 #: worker process (``sync/worker.py``): fetch, decode and reading on the other core.
-#: Its first page arrives ~0.9 s after it is started (0.46 s of imports): ~1,800 orders'
-#: worth, repaid within ~10,000 (BENCHMARKS.md, Sync).
+#: The child is ready ~0.4 s after it is started (spawn, imports, client), the walk
+#: going on here meanwhile; its first page arrives ~0.1 s after it takes over
+#: (BENCHMARKS.md, Sync).
 WORKER_MIN_ORDERS = 10_000
 
 
