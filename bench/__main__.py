@@ -79,7 +79,7 @@ def ui(db: Path, runs: int) -> dict[str, Any]:
 def csv_bench(db: Path, n: int, runs: int, work: Path) -> dict[str, Any]:
     from orderdesk.models.query import OrderQuery
     from orderdesk.services.export import ExportService
-    from orderdesk.store import OrderStore
+    from orderdesk.store import OrderStore, bulk
 
     store = OrderStore(db)
     try:
@@ -87,7 +87,10 @@ def csv_bench(db: Path, n: int, runs: int, work: Path) -> dict[str, Any]:
         service = ExportService(store)
         target = work / "orders.csv"
 
+        readers: list[int] = []  # reader processes each run used (none on a busy machine)
+
         def export() -> float:
+            readers.append(bulk.reader_processes(store, len(ids)))
             result = service.export_csv(target, ids=ids, metadata=False)
             return result.rows / result.seconds
 
@@ -104,7 +107,8 @@ def csv_bench(db: Path, n: int, runs: int, work: Path) -> dict[str, Any]:
             return len(rows) / (time.perf_counter() - t0)
 
         limit = median(runs, in_memory)
-        return {"csv_rows_per_s": ours, "csv_limit_rows_per_s": limit, "csv_rows": len(rows)}
+        return {"csv_rows_per_s": ours, "csv_limit_rows_per_s": limit, "csv_rows": len(rows),
+                "csv_reader_processes": readers}
     finally:
         store.close()
 

@@ -354,13 +354,29 @@ def reader_processes(store: OrderStore, n_ids: int) -> int:
 
 
 def _busy(cores: int) -> bool:
-    """Other work already holds every core (1-minute load average): reader processes
-    would then only queue for them, and were measured slower than reading here
-    (28-46k vs 73-87k rows/s at a load of 3-4 on 2 cores)."""
+    """Other work already holds every core: reader processes would then only queue for
+    them, and were measured slower than reading here (28-46k vs 73-87k rows/s at a load
+    of 3-4 on 2 cores). The 1-minute load average says so, and (where the system tells)
+    so many processes other than this one are runnable right now: the average lags, and
+    work that has just ended (a sync, the window's first load, a benchmark's previous
+    step) keeps it high for a minute after the cores are free again."""
     try:
-        return os.getloadavg()[0] >= cores
+        if os.getloadavg()[0] < cores:
+            return False
     except (AttributeError, OSError):  # not on this system (Windows)
         return False
+    now = _runnable()
+    return now is None or now - 1 >= cores
+
+
+def _runnable() -> int | None:
+    """Processes (threads) running or ready to run now, this one included: Linux's
+    ``/proc/loadavg``; ``None`` where there is none."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            return int(f.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 #: bytes a reader may run ahead of the export (a few chunks of ~230 KB): with the

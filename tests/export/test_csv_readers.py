@@ -140,7 +140,13 @@ def test_when_reader_processes_are_used(tmp_path: Path,
     assert bulk.reader_processes(store, 10**6) == 0  # one core: nothing runs alongside
     monkeypatch.setattr(bulk.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(bulk.os, "getloadavg", lambda: (2.5, 1.0, 1.0), raising=False)
+    monkeypatch.setattr(bulk, "_runnable", lambda: 3)  # us and two others
     assert bulk.reader_processes(store, 10**6) == 0  # both cores busy: read here
+    monkeypatch.setattr(bulk, "_runnable", lambda: None)  # no instant count: the average
+    assert bulk.reader_processes(store, 10**6) == 0
+    monkeypatch.setattr(bulk, "_runnable", lambda: 2)  # the load has just ended
+    assert bulk.reader_processes(store, 10**6) == 2
+    assert isinstance(bulk._runnable(), int | None)
     monkeypatch.setattr(bulk.os, "getloadavg", lambda: (1.2, 3.0, 3.0), raising=False)
     assert bulk.reader_processes(store, 10**6) == 2
     monkeypatch.delattr(bulk.os, "getloadavg")  # Windows
