@@ -33,3 +33,20 @@ def test_quick_benchmark_reports_every_figure(tmp_path: Path) -> None:
         assert key in result, key
         assert isinstance(result[key], (int, float)) and result[key] > 0, (key, result[key])
     assert result["n_orders"] == 2000
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/stat")
+def test_sync_profile_reports_each_process_and_the_serial_parts(tmp_path: Path) -> None:
+    """``python -m bench.sync_profile`` (BENCHMARKS.md, Sync) at a tiny N, the worker
+    asked for so that its start-up and CPU are measured too."""
+    env = {**os.environ, "ORDERDESK_BENCH_CACHE": str(tmp_path / "cache"),
+           "ORDERDESK_SYNC_WORKER": "1"}
+    done = subprocess.run([sys.executable, "-m", "bench.sync_profile", "3000", "1"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=150,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["orders"] == 3000 and result["orders_per_s"] > 0
+    for key in ("engine_us_per_order", "worker_us_per_order", "server_us_per_order",
+                "worker_ready_s", "worker_first_page_s", "indexes_s", "end_bulk_s"):
+        assert isinstance(result[key], (int, float)) and result[key] > 0, (key, result)
