@@ -124,7 +124,7 @@ def normalize_page(client: OrderClient, page: Page, now: datetime,
 
 
 def read_page(client: OrderClient, page: Page | RawPage, now: datetime,
-              errors: list[str]) -> tuple[list[Order | FlatOrder], list[Any]]:
+              errors: list[str]) -> tuple[list[Order | FlatOrder], list[str | None]]:
     """As :func:`normalize_page`, for a page whose orders may be unread (``RawPage``):
     each one read straight from its JSON bytes when the client's fast reader takes it
     (``read_raw_page``), the others decoded for the reference path. Also each order's
@@ -137,18 +137,24 @@ def read_page(client: OrderClient, page: Page | RawPage, now: datetime,
             page = page.decoded()
         else:
             out: list[Order | FlatOrder] = []
-            ids: list[Any] = []
+            ids: list[str | None] = []
             for entry in entries:
                 if isinstance(entry, FlatOrder):
                     out.append(entry)
                     ids.append(entry.remote_id)
                     continue
                 item, raw = entry
-                ids.append(item.get("id") if isinstance(item, dict) else None)
+                ids.append(_page_id(item))
                 _reference(client, item, raw, now, out, errors)
             return out, ids
-    ids = [item.get("id") if isinstance(item, dict) else None for item in page.results]
+    ids = [_page_id(item) for item in page.results]
     return normalize_page(client, page, now, errors), ids
+
+
+def _page_id(item: Any) -> str | None:
+    """An order's id as text (as ``FlatOrder.remote_id``), whichever way it was read."""
+    ident = item.get("id") if isinstance(item, dict) else None
+    return None if ident is None else str(ident)
 
 
 def _size(page: Page | RawPage) -> int:
@@ -208,7 +214,7 @@ def keyset_walk(client: OrderClient, fetcher: Fetcher, bookmark: datetime | None
     that instant (the inclusive boundary, de-duplicated); orders created or changed while
     the walk runs move to its end, so nothing is skipped by shifting offsets."""
     offset = 0
-    previous: tuple[datetime | None, int, list[Any]] | None = None
+    previous: tuple[datetime | None, int, list[str | None]] | None = None
     while True:
         page = fetcher.get_raw(offset, bookmark)
         size = _size(page)

@@ -99,8 +99,8 @@ def _child(out: Any, control: Any, spec: dict[str, Any], secret: str, page_size:
 
 
 def _wait_for_start(control: Any, parent: Any) -> tuple[datetime | None, list[str]] | None:
-    """(bookmark, boundary) from the engine's ``go``; ``None`` when it closes the pipe,
-    says ``stop`` or dies."""
+    """(bookmark, boundary) from the engine's ``go``; ``None`` when it closes the pipe
+    (it finished without this worker) or dies."""
     while True:
         try:
             if control.poll(1.0):
