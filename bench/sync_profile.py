@@ -22,7 +22,6 @@ import glob
 import json
 import os
 import resource
-import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -108,5 +107,14 @@ def main(n: int, runs: int) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000,
-         int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.sync_profile",
+                                     description="Where a full sync's time goes.")
+    parser.add_argument("orders", type=int, nargs="?", default=20_000,
+                        help="orders the demo server holds and the sync reads")
+    parser.add_argument("runs", type=int, nargs="?", default=2, help="measured runs")
+    args = parser.parse_args()
+    if args.orders < 1 or args.runs < 1:
+        parser.error("orders and runs must be at least 1")
+    main(args.orders, args.runs)
