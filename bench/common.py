@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,7 +55,3 @@ def demo_server_process(orders: int, seed: int = 1) -> Iterator[tuple[str, str, 
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-
-
-def median_of(runs: int, fn: Callable[[], float]) -> float:
-    return statistics.median(fn() for _ in range(runs))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import statistics
 import tempfile
 import time
 from decimal import Decimal
@@ -33,7 +34,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench.common import demo_server_process, median_of
+from bench.common import demo_server_process
 
 PAGE = 1000
 
@@ -213,14 +214,23 @@ def _stored_limit(url: str, token: str, n: int) -> float:
         return n / seconds
 
 
-def run(n: int, runs: int = 3) -> dict[str, float]:
+def run(n: int, runs: int = 3) -> dict[str, Any]:
+    """Medians of ``runs`` rounds, each round measuring the limit, the stored-rows limit
+    and orderdesk one after the other: a machine whose speed drifts between minutes
+    (these shared ones do, by up to a third) moves all three of a round together, so
+    ``sync_limit_share``, the median of each round's own ratio, is not skewed by it as
+    the ratio of three medians taken minutes apart would be."""
+    rounds: list[tuple[float, float, float]] = []
     with demo_server_process(n) as (url, token, startup):
         _raw_limit(url, token, n)  # the server renders each order's JSON once: warm it
-        limit = median_of(runs, lambda: _raw_limit(url, token, n))
-        stored = median_of(runs, lambda: _stored_limit(url, token, n))
-        ours = median_of(runs, lambda: _orderdesk_sync(url, token, n))
+        for _ in range(runs):
+            rounds.append((_raw_limit(url, token, n), _stored_limit(url, token, n),
+                           _orderdesk_sync(url, token, n)))
+    limit, stored, ours = (statistics.median(r[k] for r in rounds) for k in range(3))
     return {"sync_orders_per_s": round(ours), "sync_limit_orders_per_s": round(limit),
             "sync_stored_limit_orders_per_s": round(stored),
+            "sync_limit_share": round(statistics.median(o / b for b, _, o in rounds), 3),
+            "sync_rounds": [[round(x) for x in r] for r in rounds],
             "demo_startup_s": round(startup, 2)}
 
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("sync_orders_per_s", "sync_limit_orders_per_s", "first_paint_s", "resort_s",
         "resort_limit_s", "filter_s", "search_s", "scroll_s", "rss_mb", "csv_rows_per_s",
         "csv_limit_rows_per_s", "pdf_orders_per_s", "pdf_batch_pages_per_s", "rss_anon_mb",
-        "n_orders", "sync_stored_limit_orders_per_s")
+        "n_orders", "sync_stored_limit_orders_per_s", "sync_limit_share", "csv_limit_share")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
