@@ -126,9 +126,19 @@ def _mutations() -> list[Callable[[dict[str, Any], random.Random], None]]:
 
     def dates(o: dict[str, Any], r: random.Random) -> None:
         key = r.choice(["created_at", "updated_at"])
+        # the fast reader takes what fromisoformat reads as UTC itself; the others go
+        # through parse_datetime there too: the same datetime either way
         o[key] = r.choice([None, "2026-01-01T10:00:00", "2026-01-01T10:00:00+02:00",
                            "2026-01-01", "not a date", 1700000000,
-                           "2026-02-03T04:05:06.789Z"])
+                           "2026-02-03T04:05:06.789Z", "2026-02-03T04:05:06+00:00",
+                           "2026-02-03T04:05:06z", " 2026-02-03T04:05:06Z ",
+                           "2026-02-03 04:05:06Z", "2026-02-03T04:05:06-00:00",
+                           "2026-02-03T04:05:06.1234567Z", "2026-02-03T04:05:06+00:00:30",
+                           "2026-02-03T23:59:60Z", "2026-02-03T04:05Z"])
+        items = o.get("items")
+        if isinstance(items, list) and items and isinstance(items[0], dict):
+            items[0]["created_at"] = r.choice([o[key], "2026-02-03T04:05:06.5+00:00",
+                                               "2026-02-03T04:05:06+01:00"])
 
     def payment(o: dict[str, Any], r: random.Random) -> None:
         pays = o.get("payments")
