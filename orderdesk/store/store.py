@@ -384,9 +384,8 @@ class OrderStore:
 
     def begin_bulk(self) -> bool:
         """Before a full sync into an empty cache: drop the secondary indexes of the order
-        table (but those of :data:`BULK_KEPT_INDEXES`), so that each order written costs
-        4 b-tree inserts instead of 22; :meth:`end_bulk` builds them again in one sorted
-        pass each (~5x cheaper); and
+        table, so that each order written costs one b-tree insert instead of 22;
+        :meth:`end_bulk` builds them again in one sorted pass each (~5x cheaper); and
         let the full-text index merge its segments less often (``FTS_BULK_AUTOMERGE``)
         until :meth:`end_bulk`. Only
         when the cache holds no order at all (nothing to show or sort yet) and on SQLite;
@@ -398,8 +397,7 @@ class OrderStore:
             if conn.execute(select(orders.c.id).limit(1)).first() is not None:
                 return False
             for index in orders.indexes:
-                # (connection, remote id) finds the orders to update
-                if not index.unique and index.name not in BULK_KEPT_INDEXES:
+                if not index.unique:  # (connection, remote id) finds the orders to update
                     index.drop(conn, checkfirst=True)
             set_fts_automerge(conn, FTS_BULK_AUTOMERGE)
         self._bulk = True
@@ -819,14 +817,6 @@ def _wal_pages(bulk: bool) -> int:
     """WAL pages between automatic checkpoints: SQLite's default, or more for a bulk load."""
     return 20_000 if bulk else 1000
 
-
-#: Order indexes a bulk load keeps: their keys grow as the sync writes (a keyset walk
-#: reads in ``updated_at`` order, ``synced_at`` is each page's time), so each insert
-#: appends to a leaf already in the cache, which costs the writer less than sorting
-#: and building them at the end costs the whole sync (+5-6 % orders/s in three A/B
-#: pairs; keeping the created or number ones too, whose keys come in no order, -8 %).
-BULK_KEPT_INDEXES = frozenset({"ix_orders_updated", "ix_orders_cat_updated",
-                               "ix_orders_synced"})
 
 #: the page cache of every connection (``_sqlite_pragmas``), in KiB
 CACHE_KIB = 8000

@@ -20,7 +20,7 @@ from orderdesk.models import (
 )
 from orderdesk.store import OrderStore
 from orderdesk.store.migrations import FTS_AUTOMERGE, FTS_BULK_AUTOMERGE, fts_automerge
-from orderdesk.store.store import BULK_CACHE_KIB, BULK_KEPT_INDEXES, CACHE_KIB
+from orderdesk.store.store import BULK_CACHE_KIB, CACHE_KIB
 
 
 @pytest.fixture
@@ -221,9 +221,7 @@ def test_bulk_load_drops_and_rebuilds_the_order_indexes(store: OrderStore) -> No
     full = _order_indexes(store)
     assert len(full) > 20
     assert store.begin_bulk()
-    # kept: the unique one (finds the orders to update) and those whose keys grow
-    assert BULK_KEPT_INDEXES < full
-    assert _order_indexes(store) == {"ix_orders_conn_remote", *BULK_KEPT_INDEXES}
+    assert _order_indexes(store) == {"ix_orders_conn_remote"}
     store.upsert_page("staff", [shop_order(str(i)) for i in range(1, 30)])
     store.upsert_page("staff", [replace(shop_order("3"), notes="changed")])  # upsert works
     with store.engine.connect() as conn:
