@@ -88,7 +88,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # cold scan (an OFFSET 500,000 on a new connection: 11-15 ms vs 27-44 ms at 32 MB);
     # the window's RssAnon at a million orders 155 MB instead of 228 MB; the sync's
     # index write rate (bench.index_cost) unchanged within its noise.
-    cursor.execute(f"PRAGMA cache_size={-CACHE_KIB}")
+    cursor.execute("PRAGMA cache_size=-8000")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
@@ -120,7 +120,6 @@ class OrderStore:
             self.engine: Engine = create_engine(url, echo=echo)
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-                event.listen(self.engine, "checkout", self._shrink_cache)
             with self.engine.begin() as conn:
                 migrate(conn)
         except SQLAlchemyError as exc:
@@ -259,8 +258,6 @@ class OrderStore:
                 # (each one copies pages into the database and syncs both files): a
                 # quarter less write time per order. Per connection, so set every time.
                 conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {_wal_pages(self._bulk)}")
-                if self._bulk:
-                    _grow_cache(conn)
             changes = self._write(conn, encoded, stamp)
             if state is not None:
                 self._put_state(conn, cid, state)
@@ -373,15 +370,6 @@ class OrderStore:
         sql = f"INSERT INTO {table} ({', '.join(keys)}) VALUES ({', '.join(values)})"
         conn.exec_driver_sql(sql, rows)
 
-    def _shrink_cache(self, dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        """Pool checkout: a connection that had a bulk load's page cache (``_grow_cache``)
-        gets the usual one back once no bulk load runs, and frees the pages beyond it."""
-        if record.info.get("bulk_cache") and not self._bulk:
-            cursor = dbapi_conn.cursor()
-            cursor.execute(f"PRAGMA cache_size={-CACHE_KIB}")
-            cursor.close()
-            record.info["bulk_cache"] = False
-
     def begin_bulk(self) -> bool:
         """Before a full sync into an empty cache: drop the secondary indexes of the order
         table, so that each order written costs one b-tree insert instead of 22;
@@ -407,12 +395,9 @@ class OrderStore:
         """Build the indexes :meth:`begin_bulk` dropped, put back the full-text index's
         merge policy; checkpoint the WAL."""
         self._bulk = False
-        sqlite = self.dialect == "sqlite"
         with self._begin() as conn:
-            if sqlite:
-                _grow_cache(conn)
             ensure_indexes(conn)
-        if sqlite:
+        if self.dialect == "sqlite":
             with self._begin() as conn:
                 conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {_wal_pages(False)}")
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
@@ -816,22 +801,6 @@ class OrderStore:
 def _wal_pages(bulk: bool) -> int:
     """WAL pages between automatic checkpoints: SQLite's default, or more for a bulk load."""
     return 20_000 if bulk else 1000
-
-
-#: the page cache of every connection (``_sqlite_pragmas``), in KiB
-CACHE_KIB = 8000
-#: the writing connection's page cache during a bulk load and its index build: the
-#: full-text index's segment merges and the index sorts read fewer pages again from
-#: the OS (+4 % orders/s in three A/B pairs, BENCHMARKS.md); given back at its end
-BULK_CACHE_KIB = 65_536
-
-
-def _grow_cache(conn: Connection) -> None:
-    """The bulk load's page cache on this connection, until its next checkout from the
-    pool after the load (``OrderStore._shrink_cache``)."""
-    conn.exec_driver_sql(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
-    conn.connection.info["bulk_cache"] = True
-
 
 
 def _bind(name: str) -> Any:
