@@ -61,6 +61,14 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def settled(fn: Callable[[], float]) -> float:
+    """``fn()`` once what was written so far is on disk (the kernel's write-back of an
+    earlier step would otherwise run during it)."""
+    if hasattr(os, "sync"):
+        os.sync()
+    return fn()
+
+
 def median(runs: int, fn: Callable[[], float]) -> float:
     return statistics.median(fn() for _ in range(runs))
 
@@ -109,11 +117,13 @@ def csv_bench(db: Path, n: int, runs: int, work: Path) -> dict[str, Any]:
             return len(rows) / (time.perf_counter() - t0)
 
         # rounds of (ours, limit), as bench.sync_bench.run: the share is not skewed by a
-        # machine whose speed drifts
-        rounds = [(export(), in_memory()) for _ in range(runs)]
+        # machine whose speed drifts; each measurement starts with the files written so
+        # far on disk (os.sync), so that neither pays for the other's write-back
+        rounds = [(settled(export), settled(in_memory)) for _ in range(runs)]
         return {"csv_rows_per_s": statistics.median(o for o, _ in rounds),
                 "csv_limit_rows_per_s": statistics.median(b for _, b in rounds),
                 "csv_limit_share": round(statistics.median(o / b for o, b in rounds), 3),
+                "csv_rounds": [[round(o), round(b)] for o, b in rounds],
                 "csv_rows": len(rows), "csv_reader_processes": readers}
     finally:
         store.close()

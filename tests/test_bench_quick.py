@@ -50,3 +50,17 @@ def test_sync_profile_reports_each_process_and_the_serial_parts(tmp_path: Path) 
     for key in ("engine_us_per_order", "worker_us_per_order", "server_us_per_order",
                 "worker_ready_s", "worker_first_page_s", "indexes_s", "end_bulk_s"):
         assert isinstance(result[key], (int, float)) and result[key] > 0, (key, result)
+
+
+def test_store_write_reports_each_part(tmp_path: Path) -> None:
+    """``python -m bench.store_write`` (BENCHMARKS.md): every load and index build."""
+    env = {**os.environ, "ORDERDESK_BENCH_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-m", "bench.store_write", "1000", "1"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=150,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["orders"] == 1000
+    for parts in ("orders", "orders+lines", "orders+lines+docs", "orders+lines+docs+fts"):
+        for what in ("load", "indexes"):
+            assert result[f"{parts}_{what}_s"] > 0, (parts, what, result)
