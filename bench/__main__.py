@@ -119,7 +119,9 @@ def csv_bench(db: Path, n: int, runs: int, work: Path) -> dict[str, Any]:
         # rounds of (ours, limit), as bench.sync_bench.run: the share is not skewed by a
         # machine whose speed drifts; each measurement starts with the files written so
         # far on disk (os.sync), so that neither pays for the other's write-back
-        rounds = [(settled(export), settled(in_memory)) for _ in range(runs)]
+        # three times the other figures' runs: a round takes ~1 s, and the two sides of
+        # a round still move by up to 2x on a drifting machine
+        rounds = [(settled(export), settled(in_memory)) for _ in range(3 * runs)]
         return {"csv_rows_per_s": statistics.median(o for o, _ in rounds),
                 "csv_limit_rows_per_s": statistics.median(b for _, b in rounds),
                 "csv_limit_share": round(statistics.median(o / b for o, b in rounds), 3),

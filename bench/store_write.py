@@ -25,6 +25,12 @@ PAGE = 1000
 PARTS = ("orders", "lines", "docs", "fts")
 
 
+def _ddl(src: sqlite3.Connection, where: str) -> list[str]:
+    """The ``CREATE`` statements of the source's objects that ``where`` selects."""
+    return [r[0] for r in src.execute(
+        f"SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND {where}")]
+
+
 def _read(db: Path, n: int) -> dict[str, Any]:
     src = sqlite3.connect(db)
     try:
@@ -35,18 +41,14 @@ def _read(db: Path, n: int) -> dict[str, Any]:
                                 "ORDER BY order_id", (n,)).fetchall(),
             "fts": src.execute("SELECT rowid, body FROM orders_fts WHERE rowid <= ? "
                                "ORDER BY rowid", (n,)).fetchall(),
-            "tables": [r[0] for r in src.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN "
-                "('connections', 'orders', 'order_lines', 'payments', 'order_docs')")],
-            "child_indexes": [r[0] for r in src.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                "AND tbl_name IN ('order_lines', 'payments')")],
-            "order_indexes": [r[0] for r in src.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                "AND tbl_name = 'orders' AND sql NOT LIKE '%UNIQUE%'")],
-            "unique_index": [r[0] for r in src.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                "AND tbl_name = 'orders' AND sql LIKE '%UNIQUE%'")],
+            "tables": _ddl(src, "type = 'table' AND name IN ('connections', 'orders', "
+                                "'order_lines', 'payments', 'order_docs')"),
+            "child_indexes": _ddl(src, "type = 'index' AND tbl_name IN "
+                                       "('order_lines', 'payments')"),
+            "order_indexes": _ddl(src, "type = 'index' AND tbl_name = 'orders' "
+                                       "AND sql NOT LIKE '%UNIQUE%'"),
+            "unique_index": _ddl(src, "type = 'index' AND tbl_name = 'orders' "
+                                      "AND sql LIKE '%UNIQUE%'"),
         }
         for table in ("order_lines", "payments"):
             cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
