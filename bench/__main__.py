@@ -25,11 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import generate
+from bench.common import settled
 
 FULL_N = 1_000_000
 QUICK_N = 20_000
@@ -59,18 +59,6 @@ KEYS = ("sync_orders_per_s", "sync_limit_orders_per_s", "first_paint_s", "resort
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def settled(fn: Callable[[], float]) -> float:
-    """``fn()`` once what was written so far is on disk (the kernel's write-back of an
-    earlier step would otherwise run during it)."""
-    if hasattr(os, "sync"):
-        os.sync()
-    return fn()
-
-
-def median(runs: int, fn: Callable[[], float]) -> float:
-    return statistics.median(fn() for _ in range(runs))
 
 
 def ui(db: Path, runs: int) -> dict[str, Any]:
@@ -116,11 +104,9 @@ def csv_bench(db: Path, n: int, runs: int, work: Path) -> dict[str, Any]:
             buf.getvalue().encode("utf-8")
             return len(rows) / (time.perf_counter() - t0)
 
-        # rounds of (ours, limit), as bench.sync_bench.run: the share is not skewed by a
-        # machine whose speed drifts; each measurement starts with the files written so
-        # far on disk (os.sync), so that neither pays for the other's write-back
-        # three times the other figures' runs: a round takes ~1 s, and the two sides of
-        # a round still move by up to 2x on a drifting machine
+        # rounds of (ours, limit), as bench.sync_bench.run, so that a machine whose speed
+        # drifts does not skew the share; each after os.sync (neither pays for the
+        # other's write-back); 3x the runs: a round takes ~1 s and still moves by 2x
         rounds = [(settled(export), settled(in_memory)) for _ in range(3 * runs)]
         return {"csv_rows_per_s": statistics.median(o for o, _ in rounds),
                 "csv_limit_rows_per_s": statistics.median(b for _, b in rounds),
@@ -224,7 +210,8 @@ def table(result: dict[str, Any]) -> str:
             ("CSV, share of its limit", "csv_rows_per_s", "csv_limit_rows_per_s",
              "csv_limit_share")):
         # the median of each round's own ratio where measured so (see sync_bench.run)
-        ratio = result.get(share_key) or result[key] / result[limit_key]
+        share = result.get(share_key)
+        ratio = share if share is not None else result[key] / result[limit_key]
         lines.append(f"{label:32} {ratio:>16.0%} {'':>16} {'≥ 60%':>16}  "
                      f"{'yes' if ratio >= 0.6 else 'NO'}")
     if result.get("sync_stored_limit_orders_per_s"):  # informative: no target of its own

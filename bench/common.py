@@ -7,9 +7,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -55,3 +56,11 @@ def demo_server_process(orders: int, seed: int = 1) -> Iterator[tuple[str, str, 
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def settled(fn: Callable[..., float], *args: Any) -> float:
+    """``fn(*args)`` once what was written so far is on disk: the kernel's write-back of
+    an earlier step (an export, a sync's hundreds of MB) would otherwise run during it."""
+    if hasattr(os, "sync"):
+        os.sync()
+    return fn(*args)

@@ -1,10 +1,10 @@
 """What the cache costs to write, part by part: ``python -m bench.store_write [N] [TRIALS]``.
 
 Takes the stored rows of ``N`` orders from the benchmark's cache (``bench.generate``,
-built first if missing) and writes them into a fresh SQLite file with plain
-``sqlite3``, in pages of 1,000 orders as a sync writes them (WAL, the store's tables,
-the full-text table with the bulk load's merge setting, the order indexes dropped),
-then builds the order indexes, as a first full sync does. Four loads, each adding a
+built first if missing) and writes them into a fresh store (``OrderStore`` in its bulk
+load state, ``begin_bulk``) with plain ``sqlite3``, in pages of 1,000 orders as a sync
+writes them, then builds the order indexes (``migrations.ensure_indexes``), as a first
+full sync does. Four loads, each adding a
 part: the order rows; their lines and payments; the detail and raw JSON; the
 full-text row. Prints one JSON line per trial with the CPU seconds of each load and
 of the index build: the differences are what each part costs, without HTTP, Python
@@ -25,13 +25,8 @@ PAGE = 1000
 PARTS = ("orders", "lines", "docs", "fts")
 
 
-def _ddl(src: sqlite3.Connection, where: str) -> list[str]:
-    """The ``CREATE`` statements of the source's objects that ``where`` selects."""
-    return [r[0] for r in src.execute(
-        f"SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND {where}")]
-
-
 def _read(db: Path, n: int) -> dict[str, Any]:
+    """The stored rows of orders ``1..n``; lines and payments grouped by page."""
     src = sqlite3.connect(db)
     try:
         out: dict[str, Any] = {
@@ -41,14 +36,6 @@ def _read(db: Path, n: int) -> dict[str, Any]:
                                 "ORDER BY order_id", (n,)).fetchall(),
             "fts": src.execute("SELECT rowid, body FROM orders_fts WHERE rowid <= ? "
                                "ORDER BY rowid", (n,)).fetchall(),
-            "tables": _ddl(src, "type = 'table' AND name IN ('connections', 'orders', "
-                                "'order_lines', 'payments', 'order_docs')"),
-            "child_indexes": _ddl(src, "type = 'index' AND tbl_name IN "
-                                       "('order_lines', 'payments')"),
-            "order_indexes": _ddl(src, "type = 'index' AND tbl_name = 'orders' "
-                                       "AND sql NOT LIKE '%UNIQUE%'"),
-            "unique_index": _ddl(src, "type = 'index' AND tbl_name = 'orders' "
-                                      "AND sql LIKE '%UNIQUE%'"),
         }
         for table in ("order_lines", "payments"):
             cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
@@ -64,46 +51,48 @@ def _read(db: Path, n: int) -> dict[str, Any]:
 
 
 def _load(rows: dict[str, Any], parts: tuple[str, ...], path: Path) -> tuple[float, float]:
-    db = sqlite3.connect(path, isolation_level=None)
+    from orderdesk.store import OrderStore
+    from orderdesk.store.migrations import ensure_indexes
+
+    # the store's own empty schema, and its bulk load's state: the order indexes but
+    # the unique one dropped, the full-text index's bulk merge setting
+    store = OrderStore(path)
     try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA wal_autocheckpoint=20000")
-        for sql in rows["tables"] + rows["child_indexes"] + rows["unique_index"]:
-            db.execute(sql)
-        db.execute("CREATE VIRTUAL TABLE orders_fts USING fts5("
-                   "body, tokenize='trigram case_sensitive 1')")
-        db.execute("INSERT INTO orders_fts(orders_fts, rank) VALUES ('automerge', 16)")
+        store.begin_bulk()
+        db = sqlite3.connect(path, isolation_level=None)
+        try:
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA wal_autocheckpoint=20000")
 
-        def insert(table: str, batch: list[Any]) -> None:
-            if batch:
-                marks = ", ".join("?" * len(batch[0]))
-                db.executemany(f"INSERT INTO {table} VALUES ({marks})", batch)
+            def insert(table: str, batch: list[Any]) -> None:
+                if batch:
+                    marks = ", ".join("?" * len(batch[0]))
+                    db.executemany(f"INSERT INTO {table} VALUES ({marks})", batch)
 
-        orders = rows["orders"]
-        t0 = time.process_time()
-        for page, start in enumerate(range(0, len(orders), PAGE)):
-            end = start + PAGE
-            db.execute("BEGIN")
-            insert("orders", orders[start:end])
-            if "lines" in parts:
-                insert("order_lines", rows["order_lines"][page])
-                insert("payments", rows["payments"][page])
-            if "docs" in parts:
-                insert("order_docs", rows["docs"][start:end])
-            if "fts" in parts:
-                db.executemany("INSERT INTO orders_fts(rowid, body) VALUES (?, ?)",
-                               rows["fts"][start:end])
-            db.execute("COMMIT")
-        load = time.process_time() - t0
+            orders = rows["orders"]
+            t0 = time.process_time()
+            for page, start in enumerate(range(0, len(orders), PAGE)):
+                end = start + PAGE
+                db.execute("BEGIN")
+                insert("orders", orders[start:end])
+                if "lines" in parts:
+                    insert("order_lines", rows["order_lines"][page])
+                    insert("payments", rows["payments"][page])
+                if "docs" in parts:
+                    insert("order_docs", rows["docs"][start:end])
+                if "fts" in parts:
+                    db.executemany("INSERT INTO orders_fts(rowid, body) VALUES (?, ?)",
+                                   rows["fts"][start:end])
+                db.execute("COMMIT")
+            load = time.process_time() - t0
+        finally:
+            db.close()
         t1 = time.process_time()
-        db.execute("BEGIN")
-        for sql in rows["order_indexes"]:
-            db.execute(sql)
-        db.execute("COMMIT")
+        with store.engine.begin() as conn:  # what the bulk load's end builds
+            ensure_indexes(conn)
         return load, time.process_time() - t1
     finally:
-        db.close()
+        store.close()
 
 
 def main(n: int, trials: int) -> None:

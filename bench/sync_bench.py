@@ -27,7 +27,6 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench.common import demo_server_process
+from bench.common import demo_server_process, settled
 
 PAGE = 1000
 
@@ -215,14 +214,6 @@ def _stored_limit(url: str, token: str, n: int) -> float:
         return n / seconds
 
 
-def _settled(fn: Callable[[str, str, int], float], url: str, token: str, n: int) -> float:
-    """``fn`` once what the previous step wrote is on disk: each writes hundreds of MB,
-    and the kernel's write-back of one would otherwise run during the next."""
-    if hasattr(os, "sync"):
-        os.sync()
-    return fn(url, token, n)
-
-
 def run(n: int, runs: int = 3) -> dict[str, Any]:
     """Medians of ``runs`` rounds, each round measuring the limit, the stored-rows limit
     and orderdesk one after the other: a machine whose speed drifts between minutes
@@ -233,9 +224,9 @@ def run(n: int, runs: int = 3) -> dict[str, Any]:
     with demo_server_process(n) as (url, token, startup):
         _raw_limit(url, token, n)  # the server renders each order's JSON once: warm it
         for _ in range(runs):
-            rounds.append((_settled(_raw_limit, url, token, n),
-                           _settled(_stored_limit, url, token, n),
-                           _settled(_orderdesk_sync, url, token, n)))
+            rounds.append((settled(_raw_limit, url, token, n),
+                           settled(_stored_limit, url, token, n),
+                           settled(_orderdesk_sync, url, token, n)))
     limit, stored, ours = (statistics.median(r[k] for r in rounds) for k in range(3))
     return {"sync_orders_per_s": round(ours), "sync_limit_orders_per_s": round(limit),
             "sync_stored_limit_orders_per_s": round(stored),
