@@ -2,12 +2,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from factories import T0, TEXT, ecommerce_doc_order, random_orders, shop_order
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import expected_ids
+from sqlalchemy import event
 
 from orderdesk.models import (
     OrderQuery,
@@ -226,8 +228,22 @@ def test_bulk_load_drops_and_rebuilds_the_order_indexes(store: OrderStore) -> No
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 20_000
         assert fts_automerge(conn) == FTS_BULK_AUTOMERGE
+    executed: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        executed.append(" ".join(statement.split()))
+
+    event.listen(store.engine, "before_cursor_execute", record)
     store.end_bulk()
+    event.remove(store.engine, "before_cursor_execute", record)
     assert _order_indexes(store) == full
+    # the build sorts with temporary files (half the CPU of in-memory sorts), then the
+    # connection sorts in memory again
+    first_create = next(i for i, s in enumerate(executed) if s.startswith("CREATE INDEX"))
+    assert "PRAGMA temp_store = FILE" in executed[:first_create]
+    assert executed.index("PRAGMA temp_store = 2") > first_create
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
     store.upsert_page("staff", [shop_order("99")])
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
