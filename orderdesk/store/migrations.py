@@ -80,8 +80,9 @@ def ensure_indexes(conn: Connection) -> None:
 
     On SQLite the build sorts with temporary files, not in memory (the store's
     connections sort in memory, ``temp_store=MEMORY``, which suits a query's small
-    sorts): its large sorts then cost half the CPU, 2.2-2.5 s instead of 4.8-5.1 s for
-    the 21 order indexes of 100k orders (BENCHMARKS.md, Sync)."""
+    sorts): measured alone, the 21 order indexes of 100k orders then cost 2.0-2.1 s of
+    CPU instead of 4.5-5.3 s; within a whole sync the build went from 2.6 s to 2.0-2.6 s
+    (BENCHMARKS.md, "Sync and CSV, 2026-12-07 afternoon")."""
     present = {ix["name"] for ix in inspect(conn).get_indexes(schema.orders.name)}
     missing = [ix for ix in schema.orders.indexes if ix.name not in present]
     sqlite = conn.dialect.name == "sqlite"
