@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from array import array
 from collections import namedtuple
@@ -34,7 +35,7 @@ from orderdesk.models.flat import FlatOrder
 from orderdesk.models.query import OrderQuery, search_terms
 from orderdesk.models.rows import ChangeSet, OrderRow, StoredConnection, SyncLogEntry
 from orderdesk.models.status import StatusCategory
-from orderdesk.store import querying
+from orderdesk.store import querying, unsynced
 from orderdesk.store.codec import (
     LINE_COLUMNS,
     ORDER_COLUMNS,
@@ -60,6 +61,8 @@ from orderdesk.store.schema import (
     sync_log,
     sync_state,
 )
+
+log = logging.getLogger(__name__)
 
 CACHE_FILE = "orders.sqlite3"
 _CHUNK = 500  # bound parameters per IN (...) list
@@ -93,6 +96,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: ``Connection.info`` key: the connection writes a bulk load's pages without syncs
+_UNSYNCED = "orderdesk_unsynced"
+
+
+def _resync(dbapi_conn: Any, record: Any) -> None:
+    """Back in the pool: a connection that wrote a bulk load's page without syncs
+    syncs again (``synchronous`` is per connection, and pooled ones are reused)."""
+    if record.info.pop(_UNSYNCED, False) and dbapi_conn is not None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
 #: The columns ``decode_row`` reads, for ``rows()`` (a page of the table).
 _ROW_COLUMNS = ("id", "connection_id", "remote_id", "number", "status_raw", "category",
                 "created_at", "updated_at", "synced_at", "customer", "email", "line_count",
@@ -111,15 +127,27 @@ class OrderStore:
 
     def __init__(self, url_or_path: str | Path, *, echo: bool = False) -> None:
         url = str(url_or_path)
+        #: the cache file (SQLite), None for a database server
+        self.path: Path | None = None
+        #: where a cache damaged during an interrupted first sync was moved (the machine
+        #: stopped; ``unsynced.recover``): this store is a new, empty one
+        self.recovered: Path | None = None
         if "://" not in url:
             path = Path(url)
             path.parent.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{path}"
+            self.path = path
+            try:
+                self.recovered = unsynced.recover(path)
+            except OSError as exc:
+                raise StoreError(f"The order cache at {url} cannot be opened.",
+                                 details=str(exc)) from exc
         self.url = url
         try:
             self.engine: Engine = create_engine(url, echo=echo)
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
+                event.listen(self.engine, "checkin", _resync)
             with self.engine.begin() as conn:
                 migrate(conn)
         except SQLAlchemyError as exc:
@@ -229,6 +257,8 @@ class OrderStore:
     # writing ----------------------------------------------------------------------
     #: between :meth:`begin_bulk` and :meth:`end_bulk`
     _bulk = False
+    #: the bulk load's pages are written without syncs (its marker is on disk)
+    _unsynced = False
 
     def upsert_page(self, connection: str, page: Sequence[Order | FlatOrder] | EncodedPage,
                     state: Mapping[str, Any] | None = None,
@@ -258,6 +288,10 @@ class OrderStore:
                 # (each one copies pages into the database and syncs both files): a
                 # quarter less write time per order. Per connection, so set every time.
                 conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {_wal_pages(self._bulk)}")
+                if self._unsynced:
+                    # a bulk load's checkpoints do not wait for the disk (``unsynced``)
+                    conn.info[_UNSYNCED] = True
+                    conn.exec_driver_sql("PRAGMA synchronous=OFF")
             changes = self._write(conn, encoded, stamp)
             if state is not None:
                 self._put_state(conn, cid, state)
@@ -375,7 +409,9 @@ class OrderStore:
         table, so that each order written costs one b-tree insert instead of 22;
         :meth:`end_bulk` builds them again in one sorted pass each (~5x cheaper); and
         let the full-text index merge its segments less often (``FTS_BULK_AUTOMERGE``)
-        until :meth:`end_bulk`. Only
+        until :meth:`end_bulk`; and write the pages without waiting for the disk
+        (``synchronous=OFF``: checkpoints do not ``fsync``; see :mod:`.unsynced` for why
+        that is safe and what an interrupted load leaves). Only
         when the cache holds no order at all (nothing to show or sort yet) and on SQLite;
         returns whether it did. A cache left without them (the process was killed) gets
         them back the next time it is opened."""
@@ -389,18 +425,26 @@ class OrderStore:
                     index.drop(conn, checkfirst=True)
             set_fts_automerge(conn, FTS_BULK_AUTOMERGE)
         self._bulk = True
+        self._unsynced = self.path is not None and unsynced.mark(self.path)
         return True
 
     def end_bulk(self) -> None:
         """Build the indexes :meth:`begin_bulk` dropped, put back the full-text index's
-        merge policy; checkpoint the WAL."""
-        self._bulk = False
-        with self._begin() as conn:
-            ensure_indexes(conn)
-        if self.dialect == "sqlite":
+        merge policy; checkpoint the WAL; sync what the load wrote to disk."""
+        was_unsynced, self._unsynced, self._bulk = self._unsynced, False, False
+        try:
             with self._begin() as conn:
-                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {_wal_pages(False)}")
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                ensure_indexes(conn)
+            if self.dialect == "sqlite":
+                with self._begin() as conn:
+                    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {_wal_pages(False)}")
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            if was_unsynced and self.path is not None:
+                try:
+                    unsynced.settle(self.path)
+                except OSError as exc:  # the marker stays: the next open settles it
+                    log.warning("could not sync the order cache to disk: %s", exc)
 
     def mark_deleted(self, connection: str, remote_ids: Iterable[str],
                      state: Mapping[str, Any] | None = None) -> ChangeSet:

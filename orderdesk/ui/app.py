@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from orderdesk.models.errors import OrderdeskError
 from orderdesk.services.context import AppContext
@@ -60,6 +60,19 @@ def needs_demo(ctx: AppContext) -> bool:
         return False
 
 
+def _tell_recovered(window: QWidget, moved: Path) -> None:
+    """Say that the cache was found damaged and set aside (``OrderStore.recovered``)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, "orderdesk",
+        "The order cache was found damaged: its first sync was cut short when the "
+        "computer stopped. "
+        "It was set aside and a new, empty cache started; sync to fetch the orders "
+        "again. Your connections and settings are unchanged.", parent=window)
+    box.setDetailedText(f"The damaged cache was moved to:\n{moved}")
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+    box.open()
+
+
 def main(*, data_dir: str | None = None, demo: bool = False,
          argv: list[str] | None = None) -> int:
     """Open the window on ``data_dir`` and run until it closes; the exit code.
@@ -86,6 +99,8 @@ def main(*, data_dir: str | None = None, demo: bool = False,
     window = MainWindow(ctx)
     try:
         window.show()
+        if ctx.store.recovered is not None:
+            _tell_recovered(window, ctx.store.recovered)
         if demo or needs_demo(ctx):
             window.start_demo(DEMO_ORDERS)
         return int(app.exec())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from orderdesk.api import HttpTransport
 from orderdesk.config import ConnectionConfig
@@ -14,6 +15,7 @@ from orderdesk.services.context import AppContext
 from orderdesk.services.sync import SyncService
 from orderdesk.ui.app import main, needs_demo
 from orderdesk.ui.main_window import MainWindow
+from tests.store.test_unsynced import _damage, _left_in_bulk
 
 
 def add_unreachable(ctx: AppContext, monkeypatch) -> None:
@@ -67,3 +69,35 @@ def test_failed_sync_shows_a_message_with_details(qtbot, ctx, monkeypatch):
     assert window.sync_action.isEnabled()
     qtbot.waitUntil(lambda: "offline" in window.connection_status.text(), timeout=10_000)
     window.close()
+
+
+def test_main_says_when_a_damaged_cache_was_set_aside(qtbot, data_dir: Path, monkeypatch):
+    """A first sync cut short by the machine stopping left a damaged cache: the window
+    opens on a new one and says where the old one went."""
+    ctx = AppContext.open(data_dir)
+    add_unreachable(ctx, monkeypatch)  # a real connection: no demo starts
+    ctx.close()
+    path = data_dir / "orders.sqlite3"
+    for old in data_dir.glob("orders.sqlite3*"):  # this folder's cache holds orders
+        old.unlink()
+    _left_in_bulk(path, "another-boot", os.getpid())
+    _damage(path)
+    seen: list[tuple[str, str]] = []
+
+    def close_when_told() -> None:
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        boxes = windows[0].findChildren(QMessageBox) if windows else []
+        if boxes and boxes[0].isVisible():
+            seen.append((boxes[0].text(), boxes[0].detailedText()))
+            boxes[0].close()
+            windows[0].close()
+        else:
+            QTimer.singleShot(20, close_when_told)
+
+    QTimer.singleShot(0, close_when_told)
+    assert main(data_dir=str(data_dir)) == 0
+    [(message, details)] = seen
+    assert "damaged" in message and "sync to fetch the orders again" in message
+    [moved] = data_dir.glob("orders.damaged-*.sqlite3")
+    assert str(moved) in details

@@ -1,0 +1,158 @@
+"""A bulk load written without waiting for the disk, and what opening a cache after one
+that was interrupted does (SQLite only).
+
+A first full sync into an empty cache (``OrderStore.begin_bulk``) writes its pages with
+``PRAGMA synchronous = OFF``: the WAL checkpoints that run every ~80 MB then hand their
+pages to the operating system instead of waiting for the disk (``fsync``), which cost the
+sync's writer a fifth of its time (BENCHMARKS.md, "Sync, 2026-12-07 evening"). SQLite is safe
+against the *process* stopping at any point without syncs; only the *machine* stopping
+(power loss, an OS crash) before the OS has written the pages can leave the file damaged.
+
+So, before the first such page, :func:`mark` writes a marker beside the cache (synced to
+disk) naming the boot it started in and the process; when the load ends,
+:func:`settle` syncs the cache's files and removes the marker. When a cache is opened
+with a marker left (:func:`recover`):
+
+* the same boot, the loading process still alive: another process is loading; nothing
+  is done;
+* the same boot, that process gone (killed): nothing can be damaged; the files are
+  synced and the marker removed;
+* another boot (or a system that does not say which boot it is): the machine stopped
+  during the load, so the file is checked (``PRAGMA quick_check``); a damaged file is
+  moved aside (``orders.damaged-<time>.sqlite3``) and a new, empty cache takes its
+  place. The cache held nothing before the load (a bulk load only starts on an empty
+  cache), so nothing is lost that a sync does not fetch again; the connections
+  themselves live in the settings, not in the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def boot_id() -> str:
+    """This boot's id (Linux), or "" where the system does not say."""
+    try:
+        return _BOOT_ID.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeError):
+        return ""
+
+
+def marker(path: Path) -> Path:
+    return path.with_name(path.name + ".bulk")
+
+
+def _fsync(path: Path, *, directory: bool = False) -> None:
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return
+    except OSError:  # a folder cannot be opened on Windows: its entries sync with the file
+        if directory:
+            return
+        raise
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _companions(path: Path) -> tuple[Path, Path]:
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def mark(path: Path) -> bool:
+    """Write the marker (synced, with its folder) before the first unsynced page;
+    False when it cannot be written (then the load must keep its syncs)."""
+    target = marker(path)
+    try:
+        with open(target, "w", encoding="ascii") as f:
+            f.write(f"{boot_id()} {os.getpid()}\n")
+            f.flush()
+            os.fsync(f.fileno())
+        _fsync(path.parent, directory=True)
+    except OSError as exc:
+        log.warning("bulk load keeps its disk syncs: cannot write %s (%s)", target, exc)
+        with contextlib.suppress(OSError):
+            target.unlink()
+        return False
+    return True
+
+
+def settle(path: Path) -> None:
+    """Sync the cache's files to disk, then remove the marker."""
+    _fsync(path)
+    _fsync(_companions(path)[0])
+    with contextlib.suppress(FileNotFoundError):
+        marker(path).unlink()
+    _fsync(path.parent, directory=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def intact(path: Path) -> bool:
+    """Whether SQLite's ``quick_check`` finds the file sound."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = db.execute("PRAGMA quick_check").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return rows == [("ok",)]
+
+
+def recover(path: Path) -> Path | None:
+    """Before the cache at ``path`` is opened: settle what an interrupted bulk load left
+    (module docstring). Returns where a damaged cache was moved, or None."""
+    target = marker(path)
+    try:
+        parts = target.read_text(encoding="ascii").split()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeError):
+        parts = []
+    booted, pid = [*parts, "", ""][:2]
+    current = boot_id()
+    if current and booted == current:
+        if pid.isdigit() and sys.platform != "win32" and _alive(int(pid)):
+            return None  # another process is loading this cache right now
+        settle(path)
+        return None
+    if not path.exists() or intact(path):
+        settle(path)
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    moved = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
+    wal, shm = _companions(path)
+    path.replace(moved)
+    if wal.exists():
+        wal.replace(moved.with_name(moved.name + "-wal"))
+    with contextlib.suppress(FileNotFoundError):
+        shm.unlink()
+    target.unlink()
+    _fsync(path.parent, directory=True)
+    log.warning("the order cache at %s was found damaged after its first sync was cut "
+                "short (the machine stopped); it was moved to %s and a new, empty cache "
+                "started: sync to fetch the orders again", path, moved)
+    return moved
