@@ -259,6 +259,8 @@ class OrderStore:
     _bulk = False
     #: the bulk load's pages are written without syncs (its marker is on disk)
     _unsynced = False
+    #: writes them to disk meanwhile (``unsynced.Flusher``)
+    _flusher: unsynced.Flusher | None = None
 
     def upsert_page(self, connection: str, page: Sequence[Order | FlatOrder] | EncodedPage,
                     state: Mapping[str, Any] | None = None,
@@ -426,6 +428,8 @@ class OrderStore:
             set_fts_automerge(conn, FTS_BULK_AUTOMERGE)
         self._bulk = True
         self._unsynced = self.path is not None and unsynced.mark(self.path)
+        if self._unsynced and self.path is not None:
+            self._flusher = unsynced.Flusher(self.path)
         return True
 
     def end_bulk(self) -> None:
@@ -440,6 +444,9 @@ class OrderStore:
                     conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {_wal_pages(False)}")
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
+            if self._flusher is not None:
+                self._flusher.stop()
+                self._flusher = None
             if was_unsynced and self.path is not None:
                 try:
                     unsynced.settle(self.path)

@@ -8,7 +8,11 @@ sync's writer a fifth of its time (BENCHMARKS.md, "Sync, 2026-12-07 evening"). S
 against the *process* stopping at any point without syncs; only the *machine* stopping
 (power loss, an OS crash) before the OS has written the pages can leave the file damaged.
 
-So, before the first such page, :func:`mark` writes a marker beside the cache (synced to
+Meanwhile a :class:`Flusher` thread has the OS write the files to disk as they grow,
+so that the first synced checkpoint after the load (the index build's) does not wait
+for all of it at once.
+
+Before the first such page, :func:`mark` writes a marker beside the cache (synced to
 disk) naming the boot it started in and the process; when the load ends,
 :func:`settle` syncs the cache's files and removes the marker. When a cache is opened
 with a marker left (:func:`recover`):
@@ -32,6 +36,7 @@ import logging
 import os
 import sqlite3
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,6 +102,45 @@ def settle(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         marker(path).unlink()
     _fsync(path.parent, directory=True)
+
+
+class Flusher:
+    """While a bulk load writes without syncs: has the operating system write the
+    cache's files to disk every :attr:`INTERVAL` seconds (``fdatasync``, on a thread of its
+    own, which alone waits for the disk). The kernel would otherwise keep the load's
+    hundreds of MB in memory (it starts writing after ~30 s, or at 10 % of RAM) and the
+    first sync after the load, the index build's checkpoint, waited for all of it."""
+
+    #: seconds between two rounds
+    INTERVAL = 1.0
+
+    def __init__(self, path: Path) -> None:
+        self._files = (path, _companions(path)[0])
+        self._interval = self.INTERVAL
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="orderdesk-flush",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        sync = getattr(os, "fdatasync", os.fsync)
+        fds: dict[Path, int] = {}
+        try:
+            while not self._stop.wait(self._interval):
+                for path in self._files:
+                    try:
+                        if path not in fds:
+                            fds[path] = os.open(path, os.O_RDONLY)
+                        sync(fds[path])
+                    except OSError:  # not there yet; or a system that refuses: no harm
+                        continue
+        finally:
+            for fd in fds.values():
+                os.close(fd)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _alive(pid: int) -> bool:

@@ -187,3 +187,34 @@ def test_a_damaged_cache_without_a_marker_is_not_touched(tmp_path: Path) -> None
         again.close()
     assert path.exists()
     assert not list(tmp_path.glob("*.damaged-*"))
+
+
+def test_flusher_writes_the_files_to_disk_meanwhile(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """During the load a thread has the OS write the cache and its WAL to disk, so that
+    the end of the load does not wait for all of it; it stops with the load."""
+    synced: list[str] = []
+    real = getattr(os, "fdatasync", os.fsync)
+
+    def record(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}") if sys.platform == "linux" else "?")
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", record, raising=False)
+    monkeypatch.setattr(os, "fsync", record)
+    path = tmp_path / "c.sqlite3"
+    store = _new(path)
+    monkeypatch.setattr(unsynced.Flusher, "INTERVAL", 0.01)
+    assert store.begin_bulk()
+    flusher = store._flusher
+    assert flusher is not None and flusher._thread.is_alive()
+    store.upsert_page("staff", [shop_order(str(i)) for i in range(1, 50)])
+    deadline = 200
+    while not {str(path), str(path) + "-wal"} <= set(synced) and deadline:
+        deadline -= 1
+        flusher._stop.wait(0.01)
+    if sys.platform == "linux":
+        assert {str(path), str(path) + "-wal"} <= set(synced)
+    store.end_bulk()
+    assert store._flusher is None and not flusher._thread.is_alive()
+    store.close()
