@@ -222,17 +222,18 @@ def _stored_limit(url: str, token: str, n: int) -> float:
 
 
 def run(n: int, runs: int = 3) -> dict[str, Any]:
-    """Medians of ``runs`` rounds, each round measuring the limit, the stored-rows limit
-    and orderdesk one after the other: a machine whose speed drifts between minutes
-    (these shared ones do, by up to a third) moves all three of a round together, so
+    """Medians of ``2 * runs - 1`` rounds (5 for the default 3), each round measuring
+    the stored-rows limit, the limit and orderdesk one after the other, the last two
+    back to back: a machine whose speed drifts between minutes (these shared ones do,
+    by up to a third) moves the limit and the sync of a round together, so
     ``sync_limit_share``, the median of each round's own ratio, is not skewed by it as
     the ratio of three medians taken minutes apart would be."""
     rounds: list[tuple[float, float, float]] = []
     with demo_server_process(n) as (url, token, startup):
         _raw_limit(url, token, n)  # the server renders each order's JSON once: warm it
-        for _ in range(runs):
-            rounds.append((settled(_raw_limit, url, token, n),
-                           settled(_stored_limit, url, token, n),
+        for _ in range(2 * runs - 1):
+            stored = settled(_stored_limit, url, token, n)
+            rounds.append((settled(_raw_limit, url, token, n), stored,
                            settled(_orderdesk_sync, url, token, n)))
     limit, stored, ours = (statistics.median(r[k] for r in rounds) for k in range(3))
     return {"sync_orders_per_s": round(ours), "sync_limit_orders_per_s": round(limit),
