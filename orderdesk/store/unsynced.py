@@ -3,8 +3,9 @@ that was interrupted does (SQLite only).
 
 A first full sync into an empty cache (``OrderStore.begin_bulk``) writes its pages with
 ``PRAGMA synchronous = OFF``: the WAL checkpoints that run every ~80 MB then hand their
-pages to the operating system instead of waiting for the disk (``fsync``), which cost the
-sync's writer a fifth of its time (BENCHMARKS.md, "Sync, 2026-12-07 evening"). SQLite is safe
+pages to the operating system instead of waiting for the disk (``fsync``), which kept the
+sync's writer, its critical path, waiting 2.2-2.5 s of its ~16 s per 100k orders
+(BENCHMARKS.md, "Sync, 2026-12-07 evening"). SQLite is safe
 against the *process* stopping at any point without syncs; only the *machine* stopping
 (power loss, an OS crash) before the OS has written the pages can leave the file damaged.
 

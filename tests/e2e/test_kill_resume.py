@@ -55,6 +55,10 @@ def test_sync_killed_at_random_points_resumes_to_the_same_cache(
     assert killed > 0
     final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert final.returncode == 0, final.stdout + final.stderr
+    # the first (bulk, unsynced) load was killed: its marker was settled on a later
+    # open (same boot, process gone), nothing was found damaged or set aside
+    assert not list(ctx.data_dir.glob("*.bulk"))
+    assert not list(ctx.data_dir.glob("*.damaged-*"))
     clean = AppContext.open(tmp_path / "clean")
     try:
         _add(clean, demo.base_url)
