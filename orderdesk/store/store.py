@@ -167,6 +167,9 @@ class OrderStore:
         return cls(Path(data_dir) / CACHE_FILE)
 
     def close(self) -> None:
+        if self._flusher is not None:  # closed mid-load: its marker stays for the next open
+            self._flusher.stop()
+            self._flusher = None
         self.engine.dispose()
 
     @contextmanager

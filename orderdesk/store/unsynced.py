@@ -33,13 +33,16 @@ with a marker left (:func:`recover`):
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import sqlite3
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ def marker(path: Path) -> Path:
 
 
 def _fsync(path: Path, *, directory: bool = False) -> None:
+    """fsync one file or folder of ours (the marker, the cache's folder): never the
+    database itself (:func:`sync_cache`)."""
     flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
     try:
         fd = os.open(path, flags)
@@ -72,6 +77,51 @@ def _fsync(path: Path, *, directory: bool = False) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _linux_syncfs() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return cast("Callable[[int], int]", fn)
+
+
+_SYNCFS = _linux_syncfs()
+
+
+def sync_cache(path: Path) -> None:
+    """Have the OS write the cache's files to disk, and wait for it.
+
+    Never by opening the database file here: on POSIX systems, closing *any* descriptor
+    of a file drops every lock this process holds on it, SQLite's included (another
+    process could then take the cache for unused and remove its WAL). So on Linux the
+    cache's whole file system is synced (``syncfs`` on its folder), on other POSIX
+    systems the whole system's writes (``os.sync``); on Windows, where a lock belongs
+    to its handle, the two files themselves."""
+    if os.name != "posix":
+        for target in (path, _companions(path)[0]):
+            try:
+                fd = os.open(target, os.O_RDWR | getattr(os, "O_BINARY", 0))
+            except FileNotFoundError:
+                continue
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return
+    if _SYNCFS is not None:
+        fd = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            if _SYNCFS(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    os.sync()
 
 
 def _companions(path: Path) -> tuple[Path, Path]:
@@ -98,8 +148,7 @@ def mark(path: Path) -> bool:
 
 def settle(path: Path) -> None:
     """Sync the cache's files to disk, then remove the marker."""
-    _fsync(path)
-    _fsync(_companions(path)[0])
+    sync_cache(path)
     with contextlib.suppress(FileNotFoundError):
         marker(path).unlink()
     _fsync(path.parent, directory=True)
@@ -107,8 +156,8 @@ def settle(path: Path) -> None:
 
 class Flusher:
     """While a bulk load writes without syncs: has the operating system write the
-    cache's files to disk every :attr:`INTERVAL` seconds (``fdatasync``, on a thread of its
-    own, which alone waits for the disk). The kernel would otherwise keep the load's
+    cache's files to disk every :attr:`INTERVAL` seconds (:func:`sync_cache`, on a thread
+    of its own, which alone waits for the disk). The kernel would otherwise keep the load's
     hundreds of MB in memory (it starts writing after ~30 s, or at 10 % of RAM) and the
     first sync after the load, the index build's checkpoint, waited for all of it."""
 
@@ -116,7 +165,7 @@ class Flusher:
     INTERVAL = 1.0
 
     def __init__(self, path: Path) -> None:
-        self._files = (path, _companions(path)[0])
+        self._path = path
         self._interval = self.INTERVAL
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="orderdesk-flush",
@@ -124,20 +173,11 @@ class Flusher:
         self._thread.start()
 
     def _run(self) -> None:
-        sync = getattr(os, "fdatasync", os.fsync)
-        fds: dict[Path, int] = {}
-        try:
-            while not self._stop.wait(self._interval):
-                for path in self._files:
-                    try:
-                        if path not in fds:
-                            fds[path] = os.open(path, os.O_RDONLY)
-                        sync(fds[path])
-                    except OSError:  # not there yet; or a system that refuses: no harm
-                        continue
-        finally:
-            for fd in fds.values():
-                os.close(fd)
+        while not self._stop.wait(self._interval):
+            try:
+                sync_cache(self._path)
+            except OSError as exc:  # a system that refuses: the end's syncs still hold
+                log.debug("bulk load flush: %s", exc)
 
     def stop(self) -> None:
         self._stop.set()
