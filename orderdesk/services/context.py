@@ -30,5 +30,11 @@ class AppContext:
             store=OrderStore.in_dir(folder),
         )
 
+    @staticmethod
+    def checks_first(data_dir: str | os.PathLike[str] | None = None) -> bool:
+        """Whether :meth:`open` checks the cache first, which can take a minute (see
+        ``OrderStore.checks_first``): a window shows that it is working meanwhile."""
+        return OrderStore.checks_first(resolve_data_dir(data_dir))
+
     def close(self) -> None:
         self.store.close()

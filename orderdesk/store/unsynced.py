@@ -211,17 +211,36 @@ def intact(path: Path) -> bool:
     return rows == [("ok",)]
 
 
-def recover(path: Path) -> Path | None:
-    """Before the cache at ``path`` is opened: settle what an interrupted bulk load left
-    (module docstring). Returns where a damaged cache was moved, or None."""
-    target = marker(path)
+def _read_marker(path: Path) -> tuple[str, str] | None:
+    """(boot id, pid) of the marker left beside the cache, None without one."""
     try:
-        parts = target.read_text(encoding="ascii").split()
+        parts = marker(path).read_text(encoding="ascii").split()
     except FileNotFoundError:
         return None
     except (OSError, UnicodeError):
         parts = []
     booted, pid = [*parts, "", ""][:2]
+    return booted, pid
+
+
+def will_check(path: Path) -> bool:
+    """Whether opening the cache at ``path`` checks it first (:func:`recover`: the
+    machine restarted during its bulk load), which reads the whole file."""
+    left = _read_marker(path)
+    if left is None:
+        return False
+    current = boot_id()
+    return not (current and left[0] == current) and path.exists()
+
+
+def recover(path: Path) -> Path | None:
+    """Before the cache at ``path`` is opened: settle what an interrupted bulk load left
+    (module docstring). Returns where a damaged cache was moved, or None."""
+    target = marker(path)
+    left = _read_marker(path)
+    if left is None:
+        return None
+    booted, pid = left
     current = boot_id()
     if current and booted == current:
         if pid.isdigit() and sys.platform != "win32" and _alive(int(pid)):

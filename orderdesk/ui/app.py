@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
 from orderdesk.models.errors import OrderdeskError
 from orderdesk.services.context import AppContext
@@ -60,6 +62,40 @@ def needs_demo(ctx: AppContext) -> bool:
         return False
 
 
+def open_context(data_dir: str | Path | None) -> AppContext:
+    """``AppContext.open``; when it must check the cache first (its first sync was cut
+    short by the computer stopping: the whole file is read, about a minute for a
+    million orders), on a thread while a busy dialog says so, the window not frozen."""
+    if not AppContext.checks_first(data_dir):
+        return AppContext.open(data_dir)
+    dialog = QProgressDialog(
+        "Checking the order cache: its first sync was cut short when the computer\n"
+        "stopped. This can take a minute for a large cache.", "", 0, 0)
+    dialog.setWindowTitle("orderdesk")
+    dialog.setCancelButton(None)
+    dialog.setMinimumDuration(0)
+    dialog.show()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["ctx"] = AppContext.open(data_dir)
+        except BaseException as exc:  # raised again here, on the GUI thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="orderdesk-open", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        thread.join(0.02)
+    dialog.close()
+    dialog.deleteLater()
+    if "error" in outcome:
+        raise outcome["error"]
+    ctx: AppContext = outcome["ctx"]
+    return ctx
+
+
 def _tell_recovered(window: QWidget, moved: Path) -> None:
     """Say that the cache was found damaged and set aside (``OrderStore.recovered``)."""
     box = QMessageBox(
@@ -83,7 +119,7 @@ def main(*, data_dir: str | None = None, demo: bool = False,
     app = get_app(argv)
     style_app(app)
     try:
-        ctx = AppContext.open(data_dir)
+        ctx = open_context(data_dir)
     except OrderdeskError as exc:
         box = QMessageBox(QMessageBox.Icon.Critical, "orderdesk", exc.message)
         if exc.details:
@@ -95,7 +131,7 @@ def main(*, data_dir: str | None = None, demo: bool = False,
         # so that demo orders never mix with the shop's.
         demo_dir = ctx.data_dir / "demo"
         ctx.close()
-        ctx = AppContext.open(demo_dir)
+        ctx = open_context(demo_dir)
     window = MainWindow(ctx)
     try:
         window.show()

@@ -106,6 +106,7 @@ def test_killed_load_is_settled_on_open(tmp_path: Path) -> None:
     _left_in_bulk(path, unsynced.boot_id() or "unknown", _dead_pid())
     if not unsynced.boot_id():
         pytest.skip("this system does not say which boot it is")
+    assert not unsynced.will_check(path)  # opening it settles, no check
     again = OrderStore(path)
     assert again.recovered is None
     assert not unsynced.marker(path).exists()
@@ -132,6 +133,7 @@ def test_after_a_restart_a_sound_cache_is_kept(tmp_path: Path, boot: str,
     checked: list[Path] = []
     real = unsynced.intact
     monkeypatch.setattr(unsynced, "intact", lambda p: checked.append(p) or real(p))
+    assert unsynced.will_check(path)
     again = OrderStore(path)
     assert checked == [path]
     assert again.recovered is None

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from orderdesk.api import HttpTransport
 from orderdesk.config import ConnectionConfig
 from orderdesk.services.connections import ConnectionService
 from orderdesk.services.context import AppContext
 from orderdesk.services.sync import SyncService
+from orderdesk.store import unsynced
 from orderdesk.ui.app import main, needs_demo
 from orderdesk.ui.main_window import MainWindow
 from tests.store.test_unsynced import _damage, _left_in_bulk
@@ -101,3 +103,41 @@ def test_main_says_when_a_damaged_cache_was_set_aside(qtbot, data_dir: Path, mon
     assert "damaged" in message and "sync to fetch the orders again" in message
     [moved] = data_dir.glob("orders.damaged-*.sqlite3")
     assert str(moved) in details
+
+
+def test_main_shows_that_it_checks_the_cache_first(qtbot, data_dir: Path, monkeypatch):
+    """The check after a machine stop reads the whole cache (about a minute for a
+    million orders): a busy dialog says so meanwhile, and the window is not frozen."""
+    ctx = AppContext.open(data_dir)
+    add_unreachable(ctx, monkeypatch)
+    ctx.close()
+    path = data_dir / "orders.sqlite3"
+    for old in data_dir.glob("orders.sqlite3*"):
+        old.unlink()
+    _left_in_bulk(path, "another-boot", os.getpid())
+    assert AppContext.checks_first(data_dir)
+    real = unsynced.intact
+
+    def slow(p: Path) -> bool:
+        time.sleep(0.5)  # a large cache
+        return real(p)
+
+    monkeypatch.setattr(unsynced, "intact", slow)
+    seen: list[str] = []
+
+    def watch() -> None:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, QProgressDialog) and w.isVisible():
+                seen.append(w.labelText())
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        if windows:
+            windows[0].close()
+        else:
+            QTimer.singleShot(20, watch)
+
+    QTimer.singleShot(0, watch)
+    assert main(data_dir=str(data_dir)) == 0
+    assert seen and seen[0].startswith("Checking the order cache")
+    assert not AppContext.checks_first(data_dir)  # checked, sound, kept
+    assert not list(data_dir.glob("orders.damaged-*"))
