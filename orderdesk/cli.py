@@ -518,7 +518,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(plain(args))
     ctx = None
     try:
+        if AppContext.checks_first(args.data_dir):
+            print("orderdesk: checking the order cache first (its first sync was cut short "
+                  "when the computer stopped); this can take a minute for a large cache",
+                  file=sys.stderr, flush=True)
         ctx = AppContext.open(args.data_dir)
+        if ctx.store.recovered is not None:
+            print("orderdesk: the order cache was found damaged (its first sync was cut "
+                  f"short when the computer stopped); it was moved to {ctx.store.recovered} "
+                  "and a new, empty cache started: sync to fetch the orders again",
+                  file=sys.stderr, flush=True)
         return int(args.handler(args, ctx))
     except OrderdeskError as exc:
         print(f"orderdesk: {exc.message}", file=sys.stderr)

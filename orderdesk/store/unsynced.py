@@ -260,7 +260,7 @@ def recover(path: Path) -> Path | None:
         shm.unlink()
     target.unlink()
     _fsync(path.parent, directory=True)
-    log.warning("the order cache at %s was found damaged after its first sync was cut "
+    log.info("the order cache at %s was found damaged after its first sync was cut "
                 "short (the machine stopped); it was moved to %s and a new, empty cache "
                 "started: sync to fetch the orders again", path, moved)
     return moved

@@ -159,3 +159,22 @@ def test_orders_csv_neutralises_text_but_not_numbers(tmp_path: Path,
     header, row = list(__import__("csv").reader(out.splitlines()))[:2]
     cells = dict(zip(header, row, strict=True))
     assert code == 0 and cells["customer"] == "'=HYPERLINK(1)" and cells["total"] == "33.49"
+
+
+def test_says_when_it_checks_the_cache_first(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A first sync cut short by the computer stopping: the next command checks the
+    whole cache first (up to a minute) and says so before it starts."""
+    from tests.store.test_unsynced import _damage, _left_in_bulk
+
+    data = tmp_path / "d"
+    data.mkdir()
+    _left_in_bulk(data / "orders.sqlite3", "another-boot", os.getpid())
+    _damage(data / "orders.sqlite3")
+    code, _, err = run(capsys, "orders", "--data-dir", str(data))
+    assert code == 0
+    assert err.startswith("orderdesk: checking the order cache first")
+    assert "sync to fetch the orders again" in err  # it was damaged: set aside
+    assert list(data.glob("orders.damaged-*.sqlite3"))
+    code, _, err = run(capsys, "orders", "--data-dir", str(data))
+    assert code == 0 and "checking" not in err  # once

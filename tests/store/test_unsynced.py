@@ -159,7 +159,7 @@ def test_after_a_restart_a_damaged_cache_is_set_aside(
     _left_in_bulk(path, "another-boot", os.getpid())
     _damage(path)
     assert not unsynced.intact(path)
-    with caplog.at_level(logging.WARNING, logger=unsynced.__name__):
+    with caplog.at_level(logging.INFO, logger=unsynced.__name__):
         again = OrderStore(path)
     moved = again.recovered
     assert moved is not None and moved.exists() and moved.parent == tmp_path
