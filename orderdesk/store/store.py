@@ -174,10 +174,13 @@ class OrderStore:
         return unsynced.will_check(Path(data_dir) / CACHE_FILE)
 
     def close(self) -> None:
-        if self._flusher is not None:  # closed mid-load: its marker stays for the next open
+        self._stop_flusher()  # closed mid-load: its marker stays for the next open
+        self.engine.dispose()
+
+    def _stop_flusher(self) -> None:
+        if self._flusher is not None:
             self._flusher.stop()
             self._flusher = None
-        self.engine.dispose()
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
@@ -454,9 +457,7 @@ class OrderStore:
                     conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {_wal_pages(False)}")
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
-            if self._flusher is not None:
-                self._flusher.stop()
-                self._flusher = None
+            self._stop_flusher()
             if was_unsynced and self.path is not None:
                 try:
                     unsynced.settle(self.path)

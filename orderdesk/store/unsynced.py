@@ -166,14 +166,13 @@ class Flusher:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._interval = self.INTERVAL
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="orderdesk-flush",
                                         daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.wait(self.INTERVAL):
             try:
                 sync_cache(self._path)
             except OSError as exc:  # a system that refuses: the end's syncs still hold
@@ -223,14 +222,17 @@ def _read_marker(path: Path) -> tuple[str, str] | None:
     return booted, pid
 
 
+def _this_boot(booted: str) -> bool:
+    """Whether the marker's boot is this one (never where the system does not say)."""
+    current = boot_id()
+    return bool(current) and booted == current
+
+
 def will_check(path: Path) -> bool:
     """Whether opening the cache at ``path`` checks it first (:func:`recover`: the
     machine restarted during its bulk load), which reads the whole file."""
     left = _read_marker(path)
-    if left is None:
-        return False
-    current = boot_id()
-    return not (current and left[0] == current) and path.exists()
+    return left is not None and not _this_boot(left[0]) and path.exists()
 
 
 def recover(path: Path) -> Path | None:
@@ -241,8 +243,7 @@ def recover(path: Path) -> Path | None:
     if left is None:
         return None
     booted, pid = left
-    current = boot_id()
-    if current and booted == current:
+    if _this_boot(booted):
         if pid.isdigit() and sys.platform != "win32" and _alive(int(pid)):
             return None  # another process is loading this cache right now
         settle(path)
@@ -261,6 +262,6 @@ def recover(path: Path) -> Path | None:
     target.unlink()
     _fsync(path.parent, directory=True)
     log.info("the order cache at %s was found damaged after its first sync was cut "
-                "short (the machine stopped); it was moved to %s and a new, empty cache "
-                "started: sync to fetch the orders again", path, moved)
+             "short (the machine stopped); it was moved to %s and a new, empty cache "
+             "started: sync to fetch the orders again", path, moved)
     return moved
