@@ -106,7 +106,9 @@ def _mutations() -> list[Callable[[dict[str, Any], random.Random], None]]:
                         "shipping_cost", "total_discount", "amount_paid",
                         "amount_outstanding"])
         o[key] = r.choice([None, "0", "1.5", "-3.25", "12.345", "1e2", " 5 ", "abc", 7, 7.5,
-                           10**20, True, "", "99999999999999999.99", "0.00001"])
+                           10**20, True, "", "99999999999999999.99", "0.00001",
+                           # the fast reader's integer range (msgspec checks it)
+                           10**13 - 1, 10**13, -(10**13 - 1), -(10**13)])
 
     def item_field(o: dict[str, Any], r: random.Random) -> None:
         if not isinstance(o.get("items"), list) or not o["items"]:
@@ -116,13 +118,15 @@ def _mutations() -> list[Callable[[dict[str, Any], random.Random], None]]:
             item = o["items"][0] = {"id": 1}
         key = r.choice(["unit_price", "unit_discount", "subtotal", "discount", "total",
                         "quantity", "product", "product_name", "product_data", "id"])
-        item[key] = r.choice([None, 0, -1, 3, 250, "250", 2.5, 10**19, True, {}, [], "x"])
+        item[key] = r.choice([None, 0, -1, 3, 250, "250", 2.5, 10**19, True, {}, [], "x",
+                              10**13 - 1, 10**13, -(10**13 - 1), -(10**13)])
 
     def structure(o: dict[str, Any], r: random.Random) -> None:
         key = r.choice(["items", "payments", "customer_data", "customer", "extra",
                         "billing_country_data", "payment_method_data", "id", "key",
                         "status", "notes", "count", "quantity", "is_paid", "is_payable"])
-        o[key] = r.choice([None, [], {}, 0, 17, "", "weird", [1], {"id": "z"}, True])
+        o[key] = r.choice([None, [], {}, 0, 17, "", "weird", [1], {"id": "z"}, True,
+                           10**13 - 1, 10**13])
 
     def dates(o: dict[str, Any], r: random.Random) -> None:
         key = r.choice(["created_at", "updated_at"])
