@@ -10,6 +10,9 @@ from orderdesk.config.connections import ConfigStore
 from orderdesk.config.paths import config_file, resolve_data_dir
 from orderdesk.config.secrets import SecretStore
 from orderdesk.store import OrderStore
+from orderdesk.store.unsynced import CheckProgress, CheckStopped
+
+__all__ = ["AppContext", "CheckProgress", "CheckStopped"]
 
 
 @dataclass
@@ -20,14 +23,19 @@ class AppContext:
     store: OrderStore
 
     @classmethod
-    def open(cls, data_dir: str | os.PathLike[str] | None = None) -> AppContext:
+    def open(cls, data_dir: str | os.PathLike[str] | None = None, *,
+             check: CheckProgress | None = None) -> AppContext:
+        """The settings, secrets and order cache of ``data_dir``. ``check``: told how far
+        the check of the cache has come when it must be checked first
+        (:meth:`checks_first`); returning False stops it (``CheckStopped``, the cache
+        left as it was)."""
         overridden = bool(data_dir) or bool(os.environ.get("ORDERDESK_DATA_DIR"))
         folder = resolve_data_dir(data_dir)
         return cls(
             data_dir=folder,
             config=ConfigStore(config_file(folder, overridden=overridden)),
             secrets=SecretStore(),
-            store=OrderStore.in_dir(folder),
+            store=OrderStore.in_dir(folder, check=check),
         )
 
     @staticmethod

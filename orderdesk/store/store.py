@@ -125,7 +125,11 @@ class OrderStore:
     the database (WAL lets readers go on while a sync writes).
     """
 
-    def __init__(self, url_or_path: str | Path, *, echo: bool = False) -> None:
+    def __init__(self, url_or_path: str | Path, *, echo: bool = False,
+                 check: unsynced.CheckProgress | None = None) -> None:
+        """``check``: told how far the check of the file has come, when it must be
+        checked first (:meth:`checks_first`), and stops it by returning False
+        (``unsynced.CheckStopped``)."""
         url = str(url_or_path)
         #: the cache file (SQLite), None for a database server
         self.path: Path | None = None
@@ -138,7 +142,7 @@ class OrderStore:
             url = f"sqlite:///{path}"
             self.path = path
             try:
-                self.recovered = unsynced.recover(path)
+                self.recovered = unsynced.recover(path, check)
             except OSError as exc:
                 raise StoreError(f"The order cache at {url} cannot be opened.",
                                  details=str(exc)) from exc
@@ -163,8 +167,9 @@ class OrderStore:
         self._id_bounds: tuple[int, int] | None = None  # lowest id, orders: a plan hint
 
     @classmethod
-    def in_dir(cls, data_dir: Path) -> OrderStore:
-        return cls(Path(data_dir) / CACHE_FILE)
+    def in_dir(cls, data_dir: Path, *,
+               check: unsynced.CheckProgress | None = None) -> OrderStore:
+        return cls(Path(data_dir) / CACHE_FILE, check=check)
 
     @staticmethod
     def checks_first(data_dir: Path) -> bool:

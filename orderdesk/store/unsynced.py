@@ -44,7 +44,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
+from orderdesk.models.errors import StoreError
+
 log = logging.getLogger(__name__)
+
+#: Called now and then during the check of a cache (:func:`intact`) with the share of the
+#: file read so far (0..1; None where the system does not say); returns False to stop it.
+CheckProgress = Callable[[float | None], bool]
+#: seconds between two calls of the check's ``progress``
+_CHECK_EVERY = 0.1
+_RCHAR = Path("/proc/self/io")
+
+
+class CheckStopped(StoreError):
+    """The check of the cache was stopped before its end: the cache is left as it was,
+    and checked again the next time it is opened."""
+
+    def __init__(self) -> None:
+        super().__init__("The check of the order cache was stopped; nothing was changed. "
+                         "It runs again the next time orderdesk opens the cache.")
 
 _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
@@ -193,19 +211,65 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def intact(path: Path) -> bool:
+def _bytes_read() -> int | None:
+    """What this process has read so far (Linux's ``rchar``), None elsewhere."""
+    try:
+        for line in _RCHAR.read_text(encoding="ascii").splitlines():
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, UnicodeError):
+        pass
+    return None
+
+
+def intact(path: Path, progress: CheckProgress | None = None) -> bool:
     """Whether SQLite's ``quick_check`` finds the file (an existing one) sound. Opened
     for writing, as the store opens it: SQLite first replays a WAL left behind (a
     read-only connection may refuse a WAL database whose ``-shm`` file is gone, which
     would take a sound cache for a damaged one). It reads the whole file: 80 s for a
-    cache of 1,000,000 orders (5.9 GB) not in the OS's memory, as after a restart."""
+    cache of 1,000,000 orders (5.9 GB) not in the OS's memory, as after a restart.
+
+    ``progress`` is told every :data:`_CHECK_EVERY` seconds the share of the file read
+    so far (estimated from what the process has read) and stops the check by returning
+    False: :class:`CheckStopped`, since a check that did not end says nothing about the
+    file. (Told by a thread of its own: SQLite's progress handler is not called while
+    it checks the b-trees, most of the time, but the check does stop when
+    interrupted.)"""
+    stop = threading.Event()
+    done = threading.Event()
     try:
-        db = sqlite3.connect(path)
+        db = sqlite3.connect(path, check_same_thread=False)
+    except sqlite3.Error:
+        return False
+    watcher = None
+    if progress is not None:
+        size = max(1, path.stat().st_size)
+        start = _bytes_read()
+        told = progress
+
+        def watch() -> None:
+            while not done.wait(_CHECK_EVERY):
+                read = _bytes_read() if start is not None else None
+                share = None if read is None or start is None else \
+                    min(1.0, max(0, read - start) / size)
+                if not told(share):
+                    stop.set()
+                    db.interrupt()
+                    return
+
+        watcher = threading.Thread(target=watch, name="orderdesk-check", daemon=True)
+        watcher.start()
+    try:
         try:
             rows = db.execute("PRAGMA quick_check").fetchall()
         finally:
+            done.set()
+            if watcher is not None:
+                watcher.join()
             db.close()
     except sqlite3.Error:
+        if stop.is_set():
+            raise CheckStopped() from None
         return False
     return rows == [("ok",)]
 
@@ -235,9 +299,11 @@ def will_check(path: Path) -> bool:
     return left is not None and not _this_boot(left[0]) and path.exists()
 
 
-def recover(path: Path) -> Path | None:
+def recover(path: Path, progress: CheckProgress | None = None) -> Path | None:
     """Before the cache at ``path`` is opened: settle what an interrupted bulk load left
-    (module docstring). Returns where a damaged cache was moved, or None."""
+    (module docstring). Returns where a damaged cache was moved, or None. ``progress``:
+    :func:`intact`'s, when the file is checked (:class:`CheckStopped` leaves the cache
+    and its marker as they were)."""
     target = marker(path)
     left = _read_marker(path)
     if left is None:
@@ -248,7 +314,7 @@ def recover(path: Path) -> Path | None:
             return None  # another process is loading this cache right now
         settle(path)
         return None
-    if not path.exists() or intact(path):
+    if not path.exists() or intact(path, progress):
         settle(path)
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -12,7 +12,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
 from orderdesk.models.errors import OrderdeskError
-from orderdesk.services.context import AppContext
+from orderdesk.services.context import AppContext, CheckStopped
 from orderdesk.ui.main_window import MainWindow
 
 #: Orders the demo shop serves when the window starts it.
@@ -62,24 +62,37 @@ def needs_demo(ctx: AppContext) -> bool:
         return False
 
 
+#: steps of the check's progress bar
+_CHECK_STEPS = 1000
+
+
 def open_context(data_dir: str | Path | None) -> AppContext:
     """``AppContext.open``; when it must check the cache first (its first sync was cut
     short by the computer stopping: the whole file is read, about a minute for a
-    million orders), on a thread while a busy dialog says so, the window not frozen."""
+    million orders), on a thread while a dialog shows how far it has come, the window
+    not frozen. Its Quit button (or Escape) stops the check: ``CheckStopped``, the
+    cache left as it was, checked again at the next start."""
     if not AppContext.checks_first(data_dir):
         return AppContext.open(data_dir)
     dialog = QProgressDialog(
         "Checking the order cache: its first sync was cut short when the computer\n"
-        "stopped. This can take a minute for a large cache.", "", 0, 0)
+        "stopped. This can take a minute for a large cache.", "&Quit", 0, 0)
     dialog.setWindowTitle("orderdesk")
-    dialog.setCancelButton(None)
     dialog.setMinimumDuration(0)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
     dialog.show()
     outcome: dict[str, Any] = {}
+    # written by the checking thread, read here (single values: no lock needed)
+    shared: dict[str, Any] = {"share": None, "stop": False}
+
+    def check(share: float | None) -> bool:
+        shared["share"] = share
+        return not shared["stop"]
 
     def run() -> None:
         try:
-            outcome["ctx"] = AppContext.open(data_dir)
+            outcome["ctx"] = AppContext.open(data_dir, check=check)
         except BaseException as exc:  # raised again here, on the GUI thread
             outcome["error"] = exc
 
@@ -87,6 +100,13 @@ def open_context(data_dir: str | Path | None) -> AppContext:
     thread.start()
     while thread.is_alive():
         QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        if dialog.wasCanceled():  # Quit, Escape or closing the dialog
+            shared["stop"] = True
+        share = shared["share"]
+        if share is not None and not shared["stop"]:
+            if dialog.maximum() != _CHECK_STEPS:
+                dialog.setRange(0, _CHECK_STEPS)
+            dialog.setValue(round(share * _CHECK_STEPS))
         thread.join(0.02)
     dialog.close()
     dialog.deleteLater()
@@ -120,6 +140,8 @@ def main(*, data_dir: str | None = None, demo: bool = False,
     style_app(app)
     try:
         ctx = open_context(data_dir)
+    except CheckStopped:  # the clerk chose Quit while the cache was being checked
+        return 0
     except OrderdeskError as exc:
         box = QMessageBox(QMessageBox.Icon.Critical, "orderdesk", exc.message)
         if exc.details:
@@ -131,7 +153,10 @@ def main(*, data_dir: str | None = None, demo: bool = False,
         # so that demo orders never mix with the shop's.
         demo_dir = ctx.data_dir / "demo"
         ctx.close()
-        ctx = open_context(demo_dir)
+        try:
+            ctx = open_context(demo_dir)
+        except CheckStopped:
+            return 0
     window = MainWindow(ctx)
     try:
         window.show()

@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,8 @@ def test_after_a_restart_a_sound_cache_is_kept(tmp_path: Path, boot: str,
     _left_in_bulk(path, boot, os.getpid())
     checked: list[Path] = []
     real = unsynced.intact
-    monkeypatch.setattr(unsynced, "intact", lambda p: checked.append(p) or real(p))
+    monkeypatch.setattr(unsynced, "intact",
+                        lambda p, progress=None: checked.append(p) or real(p, progress))
     assert unsynced.will_check(path)
     again = OrderStore(path)
     assert checked == [path]
@@ -172,6 +174,83 @@ def test_after_a_restart_a_damaged_cache_is_set_aside(
     assert again.total_orders() == 1
     again.close()
     assert OrderStore(path).recovered is None  # once
+
+
+def test_the_check_says_how_far_it_has_come(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.sqlite3"
+    _left_in_bulk(path, "another-boot", os.getpid())
+    monkeypatch.setattr(unsynced, "_CHECK_EVERY", 0.001)
+    real_connect = sqlite3.connect
+
+    class Slow:  # a check that takes a while (a large cache), then the real one
+        def __init__(self, *a: Any, **k: Any) -> None:
+            self.db = real_connect(*a, **k)
+
+        def execute(self, sql: str) -> Any:
+            time.sleep(0.05)
+            return self.db.execute(sql)
+
+        def close(self) -> None:
+            self.db.close()
+
+    monkeypatch.setattr(unsynced.sqlite3, "connect", Slow)
+    shares: list[float | None] = []
+    again = OrderStore(path, check=lambda share: shares.append(share) or True)
+    assert again.recovered is None and again.total_orders() == 199
+    again.close()
+    assert len(shares) > 3
+    if unsynced._bytes_read() is None:
+        assert set(shares) == {None}  # no estimate where the system does not say
+    else:
+        assert all(s is not None and 0 <= s <= 1 for s in shares)
+
+
+def test_a_stopped_check_leaves_the_cache_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopping the check (the window's Quit) says nothing about the file: it is
+    neither moved nor settled, and the next open checks it again."""
+    path = tmp_path / "c.sqlite3"
+    _left_in_bulk(path, "another-boot", os.getpid())
+    _damage(path)  # damaged, but the check never gets to say so
+    monkeypatch.setattr(unsynced, "_CHECK_EVERY", 0.001)
+    calls: list[float | None] = []
+    interrupted: list[bool] = []
+    real_connect = sqlite3.connect
+
+    class Slow:  # a quick_check that lasts until it is interrupted (a large cache)
+        def __init__(self, *a: Any, **k: Any) -> None:
+            self.db = real_connect(*a, **k)
+
+        def execute(self, sql: str) -> Any:
+            assert sql == "PRAGMA quick_check"
+            while not interrupted:
+                time.sleep(0.001)
+            raise sqlite3.OperationalError("interrupted")
+
+        def interrupt(self) -> None:
+            interrupted.append(True)
+
+        def close(self) -> None:
+            self.db.close()
+
+    monkeypatch.setattr(unsynced.sqlite3, "connect", Slow)
+
+    def stop(share: float | None) -> bool:
+        calls.append(share)
+        return len(calls) < 3
+
+    with pytest.raises(unsynced.CheckStopped) as stopped:
+        OrderStore(path, check=stop)
+    assert isinstance(stopped.value, StoreError) and "runs again" in stopped.value.message
+    assert len(calls) == 3 and interrupted == [True]  # stopped at once
+    assert path.exists() and unsynced.marker(path).exists()
+    assert not list(tmp_path.glob("*.damaged-*"))
+    assert unsynced.will_check(path)
+    monkeypatch.undo()
+    again = OrderStore(path)  # checked again, to the end this time: set aside
+    assert again.recovered is not None
+    again.close()
 
 
 def test_a_damaged_cache_without_a_marker_is_not_touched(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
@@ -118,9 +119,9 @@ def test_main_shows_that_it_checks_the_cache_first(qtbot, data_dir: Path, monkey
     assert AppContext.checks_first(data_dir)
     real = unsynced.intact
 
-    def slow(p: Path) -> bool:
+    def slow(p: Path, progress: Any = None) -> bool:
         time.sleep(0.5)  # a large cache
-        return real(p)
+        return real(p, progress)
 
     monkeypatch.setattr(unsynced, "intact", slow)
     seen: list[str] = []
@@ -140,4 +141,45 @@ def test_main_shows_that_it_checks_the_cache_first(qtbot, data_dir: Path, monkey
     assert main(data_dir=str(data_dir)) == 0
     assert seen and seen[0].startswith("Checking the order cache")
     assert not AppContext.checks_first(data_dir)  # checked, sound, kept
+    assert not list(data_dir.glob("orders.damaged-*"))
+
+
+def test_quit_while_the_cache_is_checked(qtbot, data_dir: Path, monkeypatch):
+    """The check's dialog shows how far it has come; its Quit button stops the check
+    and the app, and leaves the cache as it was (checked again at the next start)."""
+    ctx = AppContext.open(data_dir)
+    ctx.close()
+    path = data_dir / "orders.sqlite3"
+    for old in data_dir.glob("orders.sqlite3*"):
+        old.unlink()
+    _left_in_bulk(path, "another-boot", os.getpid())
+
+    def long_check(p: Path, progress: Any = None) -> bool:
+        for step in range(1, 1000):  # 50 s at most: Quit must end it long before
+            time.sleep(0.05)
+            if not progress(min(1.0, step / 100)):
+                raise unsynced.CheckStopped()
+        raise AssertionError("the check was not stopped")
+
+    monkeypatch.setattr(unsynced, "intact", long_check)
+    seen: list[tuple[int, int]] = []
+
+    def quit_when_it_shows_progress() -> None:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, QProgressDialog) and w.isVisible() and w.value() > 0:
+                seen.append((w.value(), w.maximum()))
+                w.cancel()  # what its Quit button (or Escape) does
+                return
+        QTimer.singleShot(20, quit_when_it_shows_progress)
+
+    QTimer.singleShot(0, quit_when_it_shows_progress)
+    started = time.monotonic()
+    assert main(data_dir=str(data_dir)) == 0
+    assert time.monotonic() - started < 20
+    [(value, maximum)] = seen
+    assert maximum == 1000 and 0 < value < maximum
+    assert not [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, MainWindow) and w.isVisible()]
+    assert path.exists() and unsynced.marker(path).exists()
+    assert AppContext.checks_first(data_dir)  # checked again at the next start
     assert not list(data_dir.glob("orders.damaged-*"))
