@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -245,6 +246,50 @@ def _summary(r: SyncResult) -> str:
     if r.message:
         text += f"\n  {r.message}"
     return text
+
+
+def _open(data_dir: str | None) -> AppContext:
+    """``AppContext.open``. When the cache must be checked first (its first sync was cut
+    short by the computer stopping; up to a minute), it says so, shows how much of the
+    file was read on a terminal, and Ctrl-C stops the check (``CheckStopped``: the cache
+    is left as it was): the check runs on a thread, the main thread waits for Ctrl-C."""
+    if not AppContext.checks_first(data_dir):
+        return AppContext.open(data_dir)
+    print("orderdesk: checking the order cache first (its first sync was cut short "
+          "when the computer stopped); this can take a minute for a large cache "
+          "(Ctrl-C stops it)", file=sys.stderr, flush=True)
+    stop = threading.Event()
+    outcome: dict[str, Any] = {}
+    tty = sys.stderr.isatty()
+
+    def check(share: float | None) -> bool:
+        if tty and share is not None:
+            print(f"\r  {share:4.0%} of the cache read", end="", file=sys.stderr, flush=True)
+        return not stop.is_set()
+
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["ctx"] = AppContext.open(data_dir, check=check)
+        except BaseException as exc:  # raised again below, in the main thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="orderdesk-open", daemon=True).start()
+    # (not Thread.join: a Ctrl-C inside it marks a running thread as ended, bpo-45274)
+    while not done.is_set():
+        try:
+            time.sleep(0.1)
+        except KeyboardInterrupt:
+            stop.set()
+    if tty:
+        print(file=sys.stderr)
+    if "error" in outcome:
+        raise outcome["error"]
+    ctx: AppContext = outcome["ctx"]
+    return ctx
 
 
 def cmd_sync(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -518,11 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(plain(args))
     ctx = None
     try:
-        if AppContext.checks_first(args.data_dir):
-            print("orderdesk: checking the order cache first (its first sync was cut short "
-                  "when the computer stopped); this can take a minute for a large cache",
-                  file=sys.stderr, flush=True)
-        ctx = AppContext.open(args.data_dir)
+        ctx = _open(args.data_dir)
         if ctx.store.recovered is not None:
             print("orderdesk: the order cache was found damaged (its first sync was cut "
                   f"short when the computer stopped); it was moved to {ctx.store.recovered} "

@@ -178,3 +178,40 @@ def test_says_when_it_checks_the_cache_first(tmp_path: Path,
     assert list(data.glob("orders.damaged-*.sqlite3"))
     code, _, err = run(capsys, "orders", "--data-dir", str(data))
     assert code == 0 and "checking" not in err  # once
+
+
+def test_ctrl_c_stops_the_check_of_the_cache(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during the check (up to a minute) stops it; the cache is left as it was
+    and checked again by the next command."""
+    import _thread
+    import threading
+    import time
+
+    from orderdesk.store import unsynced
+    from tests.store.test_unsynced import _left_in_bulk
+
+    data = tmp_path / "d"
+    data.mkdir()
+    _left_in_bulk(data / "orders.sqlite3", "another-boot", os.getpid())
+    told: list[float | None] = []
+
+    def long_check(p: Path, progress: object = None) -> bool:
+        assert callable(progress)
+        for step in range(1, 1000):  # 50 s at most: Ctrl-C must end it long before
+            time.sleep(0.05)
+            told.append(step / 1000)
+            if not progress(step / 1000):
+                raise unsynced.CheckStopped()
+        raise AssertionError("the check was not stopped")
+
+    monkeypatch.setattr(unsynced, "intact", long_check)
+    threading.Timer(0.5, _thread.interrupt_main).start()  # Ctrl-C, half a second in
+    started = time.monotonic()
+    code, _, err = run(capsys, "orders", "--data-dir", str(data))
+    assert time.monotonic() - started < 10 and told
+    assert code == 1
+    assert "Ctrl-C stops it" in err and "check of the order cache was stopped" in err
+    assert unsynced.marker(data / "orders.sqlite3").exists()  # checked again next time
+    assert not list(data.glob("orders.damaged-*"))
