@@ -243,7 +243,10 @@ def intact(path: Path, progress: CheckProgress | None = None) -> bool:
         return False
     watcher = None
     if progress is not None:
-        size = max(1, path.stat().st_size)
+        try:
+            size = max(1, path.stat().st_size)
+        except OSError:
+            size = 1
         start = _bytes_read()
         told = progress
 

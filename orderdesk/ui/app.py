@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -90,24 +91,31 @@ def open_context(data_dir: str | Path | None) -> AppContext:
         shared["share"] = share
         return not shared["stop"]
 
+    done = threading.Event()
+
     def run() -> None:
         try:
             outcome["ctx"] = AppContext.open(data_dir, check=check)
         except BaseException as exc:  # raised again here, on the GUI thread
             outcome["error"] = exc
+        finally:
+            done.set()
 
-    thread = threading.Thread(target=run, name="orderdesk-open", daemon=True)
-    thread.start()
-    while thread.is_alive():
-        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        if dialog.wasCanceled():  # Quit, Escape or closing the dialog
+    threading.Thread(target=run, name="orderdesk-open", daemon=True).start()
+    # (not Thread.join: a Ctrl-C inside it marks a running thread as ended, bpo-45274)
+    while not done.is_set():
+        try:
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            if dialog.wasCanceled():  # Quit, Escape or closing the dialog
+                shared["stop"] = True
+            share = shared["share"]
+            if share is not None and not shared["stop"]:
+                if dialog.maximum() != _CHECK_STEPS:
+                    dialog.setRange(0, _CHECK_STEPS)
+                dialog.setValue(round(share * _CHECK_STEPS))
+            time.sleep(0.02)
+        except KeyboardInterrupt:  # Ctrl-C in the terminal that started it: as Quit
             shared["stop"] = True
-        share = shared["share"]
-        if share is not None and not shared["stop"]:
-            if dialog.maximum() != _CHECK_STEPS:
-                dialog.setRange(0, _CHECK_STEPS)
-            dialog.setValue(round(share * _CHECK_STEPS))
-        thread.join(0.02)
     dialog.close()
     dialog.deleteLater()
     if "error" in outcome:
