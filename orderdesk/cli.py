@@ -26,7 +26,7 @@ from orderdesk.models.query import OrderQuery, PaymentFilter, SortKey
 from orderdesk.models.rows import OrderRow
 from orderdesk.models.status import OrderStatus, StatusCategory
 from orderdesk.services.connections import ConnectionService
-from orderdesk.services.context import AppContext
+from orderdesk.services.context import AppContext, Opening
 from orderdesk.services.orders import OrderService
 from orderdesk.services.sync import SyncService
 from orderdesk.sync.progress import CancelToken, SyncProgress, SyncResult
@@ -259,7 +259,6 @@ def _open(data_dir: str | None) -> AppContext:
           "when the computer stopped); this can take a minute for a large cache "
           "(Ctrl-C stops it)", file=sys.stderr, flush=True)
     stop = threading.Event()
-    outcome: dict[str, Any] = {}
     tty = sys.stderr.isatty()
 
     def check(share: float | None) -> bool:
@@ -267,29 +266,15 @@ def _open(data_dir: str | None) -> AppContext:
             print(f"\r  {share:4.0%} of the cache read", end="", file=sys.stderr, flush=True)
         return not stop.is_set()
 
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            outcome["ctx"] = AppContext.open(data_dir, check=check)
-        except BaseException as exc:  # raised again below, in the main thread
-            outcome["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="orderdesk-open", daemon=True).start()
-    # (not Thread.join: a Ctrl-C inside it marks a running thread as ended, bpo-45274)
-    while not done.is_set():
+    opening = Opening(data_dir, check)
+    while not opening.done.is_set():
         try:
             time.sleep(0.1)
         except KeyboardInterrupt:
             stop.set()
     if tty:
         print(file=sys.stderr)
-    if "error" in outcome:
-        raise outcome["error"]
-    ctx: AppContext = outcome["ctx"]
-    return ctx
+    return opening.result()
 
 
 def cmd_sync(args: argparse.Namespace, ctx: AppContext) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from orderdesk.config.connections import ConfigStore
 from orderdesk.config.paths import config_file, resolve_data_dir
@@ -12,7 +14,7 @@ from orderdesk.config.secrets import SecretStore
 from orderdesk.store import OrderStore
 from orderdesk.store.unsynced import CheckProgress, CheckStopped
 
-__all__ = ["AppContext", "CheckProgress", "CheckStopped"]
+__all__ = ["AppContext", "CheckProgress", "CheckStopped", "Opening"]
 
 
 @dataclass
@@ -46,3 +48,34 @@ class AppContext:
 
     def close(self) -> None:
         self.store.close()
+
+
+class Opening:
+    """:meth:`AppContext.open` on a thread of its own, for a cache that must be checked
+    first (up to a minute): the caller waits as suits it (pumping a window's events, or
+    sleeping so that Ctrl-C reaches it; not ``Thread.join``, which a Ctrl-C inside it
+    leaves believing the running thread ended, bpo-45274), then takes :meth:`result`."""
+
+    def __init__(self, data_dir: str | os.PathLike[str] | None,
+                 check: CheckProgress | None = None) -> None:
+        #: set once the context is open or opening it failed
+        self.done = threading.Event()
+        self._outcome: dict[str, Any] = {}
+        threading.Thread(target=self._run, args=(data_dir, check), name="orderdesk-open",
+                         daemon=True).start()
+
+    def _run(self, data_dir: str | os.PathLike[str] | None,
+             check: CheckProgress | None) -> None:
+        try:
+            self._outcome["ctx"] = AppContext.open(data_dir, check=check)
+        except BaseException as exc:  # raised again by result(), in the waiting thread
+            self._outcome["error"] = exc
+        finally:
+            self.done.set()
+
+    def result(self) -> AppContext:
+        """The open context (once :attr:`done`), or what opening it raised."""
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        ctx: AppContext = self._outcome["ctx"]
+        return ctx

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
 from orderdesk.models.errors import OrderdeskError
-from orderdesk.services.context import AppContext, CheckStopped
+from orderdesk.services.context import AppContext, CheckStopped, Opening
 from orderdesk.ui.main_window import MainWindow
 
 #: Orders the demo shop serves when the window starts it.
@@ -83,7 +82,6 @@ def open_context(data_dir: str | Path | None) -> AppContext:
     dialog.setAutoClose(False)
     dialog.setAutoReset(False)
     dialog.show()
-    outcome: dict[str, Any] = {}
     # written by the checking thread, read here (single values: no lock needed)
     shared: dict[str, Any] = {"share": None, "stop": False}
 
@@ -91,19 +89,8 @@ def open_context(data_dir: str | Path | None) -> AppContext:
         shared["share"] = share
         return not shared["stop"]
 
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            outcome["ctx"] = AppContext.open(data_dir, check=check)
-        except BaseException as exc:  # raised again here, on the GUI thread
-            outcome["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="orderdesk-open", daemon=True).start()
-    # (not Thread.join: a Ctrl-C inside it marks a running thread as ended, bpo-45274)
-    while not done.is_set():
+    opening = Opening(data_dir, check)
+    while not opening.done.is_set():
         try:
             QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             if dialog.wasCanceled():  # Quit, Escape or closing the dialog
@@ -118,10 +105,7 @@ def open_context(data_dir: str | Path | None) -> AppContext:
             shared["stop"] = True
     dialog.close()
     dialog.deleteLater()
-    if "error" in outcome:
-        raise outcome["error"]
-    ctx: AppContext = outcome["ctx"]
-    return ctx
+    return opening.result()
 
 
 def _tell_recovered(window: QWidget, moved: Path) -> None:
