@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -258,20 +257,17 @@ def _open(data_dir: str | None) -> AppContext:
     print("orderdesk: checking the order cache first (its first sync was cut short "
           "when the computer stopped); this can take a minute for a large cache "
           "(Ctrl-C stops it)", file=sys.stderr, flush=True)
-    stop = threading.Event()
     tty = sys.stderr.isatty()
-
-    def check(share: float | None) -> bool:
-        if tty and share is not None:
-            print(f"\r  {share:4.0%} of the cache read", end="", file=sys.stderr, flush=True)
-        return not stop.is_set()
-
-    opening = Opening(data_dir, check)
-    while not opening.done.is_set():
+    opening = Opening(data_dir)
+    while True:
         try:
-            time.sleep(0.1)
+            if opening.done.wait(0.1):
+                break
         except KeyboardInterrupt:
-            stop.set()
+            opening.stop()
+        if tty and opening.share is not None:
+            print(f"\r  {opening.share:4.0%} of the cache read", end="", file=sys.stderr,
+                  flush=True)
     if tty:
         print(file=sys.stderr)
     return opening.result()

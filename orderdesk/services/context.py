@@ -53,21 +53,35 @@ class AppContext:
 class Opening:
     """:meth:`AppContext.open` on a thread of its own, for a cache that must be checked
     first (up to a minute): the caller waits as suits it (pumping a window's events, or
-    sleeping so that Ctrl-C reaches it; not ``Thread.join``, which a Ctrl-C inside it
-    leaves believing the running thread ended, bpo-45274), then takes :meth:`result`."""
+    ``done.wait`` so that Ctrl-C reaches it; not ``Thread.join``, which a Ctrl-C inside
+    it leaves believing the running thread ended, bpo-45274), shows :attr:`share`, may
+    :meth:`stop` the check, then takes :meth:`result`."""
 
-    def __init__(self, data_dir: str | os.PathLike[str] | None,
-                 check: CheckProgress | None = None) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str] | None) -> None:
         #: set once the context is open or opening it failed
         self.done = threading.Event()
+        #: the share of the cache's file the check has read (None: not known yet)
+        self.share: float | None = None
+        self._stopped = threading.Event()
         self._outcome: dict[str, Any] = {}
-        threading.Thread(target=self._run, args=(data_dir, check), name="orderdesk-open",
+        threading.Thread(target=self._run, args=(data_dir,), name="orderdesk-open",
                          daemon=True).start()
 
-    def _run(self, data_dir: str | os.PathLike[str] | None,
-             check: CheckProgress | None) -> None:
+    def stop(self) -> None:
+        """Stop the check: :meth:`result` then raises ``CheckStopped``."""
+        self._stopped.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopped.is_set()
+
+    def _check(self, share: float | None) -> bool:
+        self.share = share
+        return not self._stopped.is_set()
+
+    def _run(self, data_dir: str | os.PathLike[str] | None) -> None:
         try:
-            self._outcome["ctx"] = AppContext.open(data_dir, check=check)
+            self._outcome["ctx"] = AppContext.open(data_dir, check=self._check)
         except BaseException as exc:  # raised again by result(), in the waiting thread
             self._outcome["error"] = exc
         finally:

@@ -64,6 +64,7 @@ class CheckStopped(StoreError):
         super().__init__("The check of the order cache was stopped; nothing was changed. "
                          "It runs again the next time orderdesk opens the cache.")
 
+
 _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
@@ -79,10 +80,11 @@ def marker(path: Path) -> Path:
     return path.with_name(path.name + ".bulk")
 
 
-def _fsync(path: Path, *, directory: bool = False) -> None:
-    """fsync one file or folder of ours (the marker, the cache's folder): never the
-    database itself (:func:`sync_cache`)."""
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+def _fsync(path: Path, *, directory: bool = False, write: bool = False) -> None:
+    """fsync one file or folder (a missing one is skipped); ``write``: opened for
+    writing, as Windows needs. Never the database itself on POSIX (:func:`sync_cache`)."""
+    flags = (os.O_RDWR | getattr(os, "O_BINARY", 0) if write else os.O_RDONLY) | (
+        getattr(os, "O_DIRECTORY", 0) if directory else 0)
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
@@ -123,14 +125,7 @@ def sync_cache(path: Path) -> None:
     to its handle, the two files themselves."""
     if os.name != "posix":
         for target in (path, _companions(path)[0]):
-            try:
-                fd = os.open(target, os.O_RDWR | getattr(os, "O_BINARY", 0))
-            except FileNotFoundError:
-                continue
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync(target, write=True)
         return
     if _SYNCFS is not None:
         fd = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -248,12 +243,12 @@ def intact(path: Path, progress: CheckProgress | None = None) -> bool:
         except OSError:
             size = 1
         start = _bytes_read()
-        told = progress
+        told = progress  # (a name of its own: mypy keeps it narrowed in ``watch``)
 
         def watch() -> None:
             while not done.wait(_CHECK_EVERY):
-                read = _bytes_read() if start is not None else None
-                share = None if read is None or start is None else \
+                read = None if start is None else _bytes_read()
+                share = None if start is None or read is None else \
                     min(1.0, max(0, read - start) / size)
                 if not told(share):
                     stop.set()

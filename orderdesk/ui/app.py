@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
 from PySide6.QtGui import QIcon
@@ -82,27 +80,21 @@ def open_context(data_dir: str | Path | None) -> AppContext:
     dialog.setAutoClose(False)
     dialog.setAutoReset(False)
     dialog.show()
-    # written by the checking thread, read here (single values: no lock needed)
-    shared: dict[str, Any] = {"share": None, "stop": False}
-
-    def check(share: float | None) -> bool:
-        shared["share"] = share
-        return not shared["stop"]
-
-    opening = Opening(data_dir, check)
-    while not opening.done.is_set():
+    opening = Opening(data_dir)
+    while True:
         try:
             QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             if dialog.wasCanceled():  # Quit, Escape or closing the dialog
-                shared["stop"] = True
-            share = shared["share"]
-            if share is not None and not shared["stop"]:
+                opening.stop()
+            share = opening.share
+            if share is not None and not opening.stopping:
                 if dialog.maximum() != _CHECK_STEPS:
                     dialog.setRange(0, _CHECK_STEPS)
                 dialog.setValue(round(share * _CHECK_STEPS))
-            time.sleep(0.02)
+            if opening.done.wait(0.02):
+                break
         except KeyboardInterrupt:  # Ctrl-C in the terminal that started it: as Quit
-            shared["stop"] = True
+            opening.stop()
     dialog.close()
     dialog.deleteLater()
     return opening.result()
