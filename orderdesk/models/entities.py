@@ -245,7 +245,8 @@ class Order:
         return ""
 
     def search_text(self) -> str:
-        """Everything free-text search looks at, in one string."""
+        """Everything free-text search looks at, in one string: each distinct part once
+        (a search term never spans two parts, so a repeated one only adds to the index)."""
         parts = [self.number, self.remote_id, self.customer_name, self.email, self.notes]
         if self.customer:
             parts += [self.customer.username, self.customer.mobile]
@@ -254,4 +255,4 @@ class Order:
             parts += [ref.name for ref in (self.billing.city, self.billing.state,
                                            self.billing.country) if ref]
         parts += [line.product_name for line in self.lines]
-        return "\n".join(p for p in parts if p)
+        return "\n".join(dict.fromkeys(p for p in parts if p))

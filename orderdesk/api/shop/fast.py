@@ -508,5 +508,5 @@ def _flat(d: _Order, connection: str, kind: str, currency: str,
         parts += [bill_name, bill_mobile, street]
         parts += [ref[1] for ref in (city, state, country) if ref]
     parts += names
-    search = "\n".join(x for x in parts if x).lower()
+    search = "\n".join(dict.fromkeys(x for x in parts if x)).lower()
     return FlatOrder(connection, updated_dt, row, lines, payments, detail, raw, search)
