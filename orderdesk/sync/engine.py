@@ -140,6 +140,8 @@ class SyncEngine:
         self.total: int | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._writing: Future[ChangeSet] | None = None
+        #: this run is a first full sync into an empty cache (``OrderStore.begin_bulk``)
+        self._bulk = False
 
     # ------------------------------------------------------------------------
     def run(self, *, full: bool = False) -> SyncResult:
@@ -155,10 +157,10 @@ class SyncEngine:
         log_id = self.store.start_log(self.name, mode)
         outcome, message, details = "success", "", ""
         fetcher = Fetcher(self.client, self.page_size)
-        bulk = False
+        self._bulk = False
         try:
             # A first full sync into an empty cache: indexes are built once at the end.
-            bulk = mode == "full" and self.store.begin_bulk()
+            self._bulk = mode == "full" and self.store.begin_bulk()
             if self.client.supports_updated_since:
                 self._run_keyset(state, mode, fetcher)
             else:
@@ -180,7 +182,7 @@ class SyncEngine:
         finally:
             self._close_writer(ok=outcome == "success")
             fetcher.close(wait=outcome == "success")
-            if bulk:
+            if self._bulk:
                 self.store.end_bulk()
         errors = list(dict.fromkeys(self.counts.errors)) + ([details] if details else [])
         c = self.counts
@@ -265,7 +267,9 @@ class SyncEngine:
     def _finish_full(self, state: dict[str, Any], verify: bool) -> None:
         started = _dt(state["full_run"]["started"])
         assert started is not None
-        stale = self.store.stale_remote_ids(self.name, started)
+        # A first sync into an empty cache wrote every order the cache holds during this
+        # run: none can be stale (and a clock set back meanwhile cannot make one look so).
+        stale = [] if self._bulk else self.store.stale_remote_ids(self.name, started)
         if verify:
             stale = self._confirm_gone(stale)
         state = {**state, "full_run": None, "last_full": _iso(started)}

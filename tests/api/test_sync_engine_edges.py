@@ -102,6 +102,36 @@ def test_shop_kinds_default_to_pages_of_1000() -> None:
     assert ConnectionConfig.from_json(shop.to_json()).page_size == 1000
 
 
+def test_a_first_sync_skips_the_stale_order_sweep_and_a_later_full_one_runs_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Into an empty cache every order is written by the run itself, so nothing can be
+    stale (the sweep is a query over the whole connection); a later full sync still
+    finds the orders the server no longer lists."""
+    swept: list[str] = []
+    real = OrderStore.stale_remote_ids
+
+    def spy(self: OrderStore, connection: str, before: datetime) -> list[str]:
+        found = real(self, connection, before)
+        swept.append(connection)
+        return found
+
+    monkeypatch.setattr(OrderStore, "stale_remote_ids", spy)
+    orders = [_order(i, T0 + timedelta(minutes=i)) for i in range(1, 31)]
+    shop = FakeShop(orders)
+    store, first = _sync(tmp_path, shop)
+    assert first.ok and first.added == 30 and first.removed == 0
+    assert swept == []
+    del shop.orders[4]  # order 5 is gone from the server
+    config = ConnectionConfig(name="s", kind=ConnectionKind.SHOP_STAFF,
+                              base_url="http://shop.test", page_size=10)
+    with HttpTransport(transport=httpx.MockTransport(shop), max_retries=0) as http:
+        again = SyncEngine(store, make_client(config, "t", http), page_size=10).run(full=True)
+    assert again.ok and again.removed == 1
+    assert swept == ["s"]
+    assert store.count(OrderQuery()) == 30  # kept, in the Deleted category
+    store.close()
+
+
 def test_a_server_whose_updated_from_sees_only_the_date(tmp_path: Path) -> None:
     orders = [_order(i, T0 + timedelta(minutes=i)) for i in range(1, 46)]
     shop = FakeShop(orders, date_only=True)
