@@ -218,19 +218,24 @@ class _Progress:
         self.out = out
         self.tty = out.isatty()
         self.last = 0.0
+        self.phase = ""
 
     def __call__(self, p: SyncProgress) -> None:
         now = time.monotonic()
-        if p.phase != "done" and now - self.last < (0.1 if self.tty else 2.0):
+        # a new phase is always shown: "indexing" can last ~20 s at a million orders
+        if (p.phase == self.phase and p.phase != "done"
+                and now - self.last < (0.1 if self.tty else 2.0)):
             return
-        self.last = now
+        self.last, self.phase = now, p.phase
         total = f"/{p.total}" if p.total else ""
         if self.tty:
             frac = p.fraction or 0.0
             bar = "#" * int(frac * 30)
             self.out.write(f"\r{p.connection}: [{bar:<30}] {p.orders}{total} orders, "
                            f"{p.pages} pages")
-            if p.phase == "done":
+            if p.phase == "indexing":
+                self.out.write(", indexing for sort and search...")
+            if p.phase in ("indexing", "done"):
                 self.out.write("\n")
         else:
             self.out.write(f"{p.connection}: {p.phase} {p.orders}{total} orders, "

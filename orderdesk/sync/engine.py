@@ -183,6 +183,7 @@ class SyncEngine:
             self._close_writer(ok=outcome == "success")
             fetcher.close(wait=outcome == "success")
             if self._bulk:
+                self._report("indexing", ChangeSet())
                 self.store.end_bulk()
         errors = list(dict.fromkeys(self.counts.errors)) + ([details] if details else [])
         c = self.counts

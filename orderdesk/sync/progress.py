@@ -25,7 +25,9 @@ class CancelToken:
 @dataclass(frozen=True, slots=True)
 class SyncProgress:
     connection: str
-    phase: str  #: "fetching", "sweeping", "done"
+    #: "fetching", "sweeping", "indexing" (a first sync into an empty cache builds the
+    #: cache's sort indexes once every order is in: ~20 s at a million orders), "done"
+    phase: str
     pages: int
     orders: int  #: orders fetched so far in this run
     total: int | None  #: the server's ``count`` estimate, when it gives one

@@ -743,10 +743,21 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self.progress.setFormat("Syncing…")
         self.progress.show()
+        self.cancel_button.setEnabled(True)
         self.cancel_button.show()
         self.show_status("Syncing…")
 
     def _sync_progress(self, progress: SyncProgress) -> None:
+        if progress.phase == "indexing":
+            # every order is in; the cache's sort indexes are built (~20 s at a million)
+            self.progress.setRange(0, 0)
+            self.progress.setFormat(f"{progress.connection}: indexing…")
+            # the build runs to its end either way (a cache left without its indexes
+            # would build them when it is next opened, before the window shows)
+            self.cancel_button.setEnabled(False)
+            self.show_status(f"Syncing {progress.connection}: every order fetched; "
+                             "indexing them for sorting and search…")
+            return
         fraction = progress.fraction
         if fraction is None:
             self.progress.setRange(0, 0)

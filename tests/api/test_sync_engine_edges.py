@@ -60,14 +60,15 @@ class FakeShop:
                               headers={"content-type": "application/json"})
 
 
-def _sync(tmp_path: Path, shop: FakeShop, *, page: int = 10, full: bool = True) -> Any:
+def _sync(tmp_path: Path, shop: FakeShop, *, page: int = 10, full: bool = True,
+          progress: Any = None) -> Any:
     store = OrderStore(tmp_path / "c.sqlite3")
     store.add_connection("s", "shop-staff", "http://shop.test")
     config = ConnectionConfig(name="s", kind=ConnectionKind.SHOP_STAFF,
                               base_url="http://shop.test", page_size=page)
     http = HttpTransport(transport=httpx.MockTransport(shop), max_retries=0)
     client = make_client(config, "t", http)
-    result = SyncEngine(store, client, page_size=page).run(full=full)
+    result = SyncEngine(store, client, page_size=page, progress=progress).run(full=full)
     http.close()
     return store, result
 
@@ -118,15 +119,21 @@ def test_a_first_sync_skips_the_stale_order_sweep_and_a_later_full_one_runs_it(
     monkeypatch.setattr(OrderStore, "stale_remote_ids", spy)
     orders = [_order(i, T0 + timedelta(minutes=i)) for i in range(1, 31)]
     shop = FakeShop(orders)
-    store, first = _sync(tmp_path, shop)
+    phases: list[str] = []
+    store, first = _sync(tmp_path, shop, progress=lambda p: phases.append(p.phase))
     assert first.ok and first.added == 30 and first.removed == 0
     assert swept == []
+    # the index build is reported between the walk and the end
+    assert phases[-3:] == ["sweeping", "indexing", "done"]
     del shop.orders[4]  # order 5 is gone from the server
     config = ConnectionConfig(name="s", kind=ConnectionKind.SHOP_STAFF,
                               base_url="http://shop.test", page_size=10)
+    phases.clear()
     with HttpTransport(transport=httpx.MockTransport(shop), max_retries=0) as http:
-        again = SyncEngine(store, make_client(config, "t", http), page_size=10).run(full=True)
+        again = SyncEngine(store, make_client(config, "t", http), page_size=10,
+                           progress=lambda p: phases.append(p.phase)).run(full=True)
     assert again.ok and again.removed == 1
+    assert "indexing" not in phases  # the indexes were there all along
     assert swept == ["s"]
     assert store.count(OrderQuery()) == 30  # kept, in the Deleted category
     store.close()

@@ -45,6 +45,9 @@ def test_add_sync_list_show(server: DemoServer, tmp_path: Path,
     code, out, err = run(capsys, "sync", "--data-dir", data)
     assert code == 0, out + err
     assert "staff: success (full) — 300 new" in out
+    # a first sync into an empty cache says when it builds the indexes (a new phase is
+    # printed even within the 2 s between progress lines off a terminal)
+    assert "staff: indexing 300/300 orders" in err and "staff: done" in err
     code, out, _ = run(capsys, "orders", "--connection", "staff", "--format", "json",
                        "--data-dir", data)
     rows = json.loads(out)

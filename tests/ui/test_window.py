@@ -336,3 +336,24 @@ def test_ctrl_e_opens_the_export_dialog_with_the_selection(qtbot, open_window):
     assert dialog.selected_ids == [window.model.ids[2]]
     assert dialog.filtered_count == 120
     dialog.reject()
+
+
+def test_sync_progress_says_when_the_cache_is_indexed(open_window) -> None:
+    """A first sync into an empty cache builds the sort indexes once every order is in
+    (~20 s at a million): the bar turns busy and the status says so, instead of
+    standing at 100 %."""
+    from orderdesk.sync.progress import SyncProgress
+
+    window = open_window()
+    window._sync_started()
+    window._sync_progress(SyncProgress("shop", "fetching", 3, 3000, 10000))
+    assert (window.progress.maximum(), window.progress.value()) == (1000, 300)
+    assert "3,000 of 10,000" in window.status_message.text()
+    window._sync_progress(SyncProgress("shop", "indexing", 10, 10000, 10000))
+    assert window.progress.maximum() == 0  # busy
+    assert "indexing" in window.progress.format()
+    assert "indexing them for sorting and search" in window.status_message.text()
+    assert not window.cancel_button.isEnabled()  # the build is not cut short
+    window._sync_finished([])
+    window._sync_started()
+    assert window.cancel_button.isEnabled()
