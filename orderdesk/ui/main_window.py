@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -63,6 +64,15 @@ UTC_KEY = "ui.utc"
 SPLITTER_KEY = "ui.splitter"
 #: Selections larger than this are not restored id by id after a re-query.
 MAX_RESTORED_SELECTION = 2000
+#: a running sync's pages reach the table at most every CHANGES_MIN_MS, and after a
+#: pause of CHANGES_COST_FACTOR times the last refresh (capped at CHANGES_MAX_MS): the
+#: table's queries then take ~1/10 of the time (the sync runs in this process, and they
+#: hold its interpreter lock part of the time)
+CHANGES_MIN_MS = 400
+CHANGES_COST_FACTOR = 10
+CHANGES_MAX_MS = 30_000
+#: a refresh that has not loaded after this long no longer holds the next one back
+CHANGES_WAIT_MAX_S = 30.0
 
 
 def _ranges(selection: QItemSelection) -> list[QItemSelectionRange]:
@@ -329,8 +339,10 @@ class MainWindow(QMainWindow):
         self.freshness_timer.start()
         self._changes_timer = QTimer(self)
         self._changes_timer.setSingleShot(True)
-        self._changes_timer.setInterval(400)
+        self._changes_timer.setInterval(CHANGES_MIN_MS)
         self._changes_timer.timeout.connect(self._flush_changes)
+        #: when the table began its refresh for a sync's changes (until it has loaded)
+        self._changes_began: float | None = None
         self._layout_timer = QTimer(self)
         self._layout_timer.setSingleShot(True)
         self._layout_timer.setInterval(500)
@@ -458,6 +470,7 @@ class MainWindow(QMainWindow):
             self.show_status("")
 
     def _query_failed(self, exc: Exception) -> None:
+        self._changes_loaded()
         self._refresh_connections_once()
         message, details = error_text(exc)
         self.show_error("The orders could not be read from the cache. " + message, details)
@@ -499,6 +512,7 @@ class MainWindow(QMainWindow):
             self.refresh_connections()
 
     def _loaded(self) -> None:
+        self._changes_loaded()
         self._refresh_connections_once()
         self._apply_restore()
         if not self._choices_loaded:  # then after each sync (values change only then)
@@ -773,14 +787,35 @@ class MainWindow(QMainWindow):
             if not self._changes_timer.isActive():
                 self._changes_timer.start()
 
-    def _flush_changes(self) -> None:
+    def _flush_changes(self, *, now: bool = False) -> None:
+        """Show a running sync's committed pages in the table: one refresh at a time, and
+        the next one only after a pause of a few times what the last one took. A first
+        sync into an empty cache writes without the sort indexes, so each refresh reads
+        and sorts every order so far (0.1-0.5 s at 100k orders); refreshing every 400 ms
+        made a 100k-order sync in the window 11-27 % slower than without the window (~40
+        refreshes), with a pause of 3x 5-12 %, of 10x 5 % (8 refreshes)."""
+        began = self._changes_began
+        if not now and began is not None and time.monotonic() - began < CHANGES_WAIT_MAX_S:
+            self._changes_timer.start()  # the last refresh is still loading
+            return
         changes, self._pending_changes = self._pending_changes, ChangeSet()
         if changes:
+            self._changes_began = time.monotonic()
             self.model.apply_changes(changes)
+
+    def _changes_loaded(self) -> None:
+        """The table has loaded (or failed): the next refresh for a sync may start after
+        ``CHANGES_COST_FACTOR`` times what this one took."""
+        began, self._changes_began = self._changes_began, None
+        if began is not None:
+            spent_ms = (time.monotonic() - began) * 1000
+            self._changes_timer.setInterval(
+                int(min(CHANGES_MAX_MS, max(CHANGES_MIN_MS, CHANGES_COST_FACTOR * spent_ms))))
 
     def _sync_finished(self, results: list[SyncResult]) -> None:
         self._changes_timer.stop()
-        self._flush_changes()
+        self._flush_changes(now=True)
+        self._changes_timer.setInterval(CHANGES_MIN_MS)
         self.model.refresh()
         for result in results:
             self._results[result.connection] = result

@@ -11,9 +11,12 @@ import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 
 from orderdesk.models.query import OrderQuery, SortField, SortKey
+from orderdesk.models.rows import ChangeSet
 from orderdesk.models.status import StatusCategory
 from orderdesk.services.context import AppContext
 from orderdesk.services.orders import OrderService
+from orderdesk.sync.progress import SyncProgress
+from orderdesk.ui import main_window as mw
 from orderdesk.ui.main_window import MainWindow
 from orderdesk.ui.table_model import ValueRole
 from orderdesk.ui.views import COLUMNS_KEY
@@ -342,8 +345,6 @@ def test_sync_progress_says_when_the_cache_is_indexed(open_window) -> None:
     """A first sync into an empty cache builds the sort indexes once every order is in
     (~20 s at a million): the bar turns busy and the status says so, instead of
     standing at 100 %."""
-    from orderdesk.sync.progress import SyncProgress
-
     window = open_window()
     window._sync_started()
     window._sync_progress(SyncProgress("shop", "fetching", 3, 3000, 10000))
@@ -357,3 +358,45 @@ def test_sync_progress_says_when_the_cache_is_indexed(open_window) -> None:
     window._sync_finished([])
     window._sync_started()
     assert window.cancel_button.isEnabled()
+
+
+def test_a_syncs_changes_refresh_the_table_one_at_a_time_with_pauses(
+        qtbot, open_window, monkeypatch) -> None:
+    """While a refresh for a sync's pages loads, later pages wait; the next refresh
+    comes after CHANGES_COST_FACTOR times what the last one took (at least 400 ms), and
+    the sync's end shows everything at once."""
+    window = open_window()
+    window._sync_started()
+    applied: list[ChangeSet] = []
+    real = window.model.apply_changes
+
+    def spy(changes: ChangeSet) -> None:
+        applied.append(changes)
+        real(changes)
+
+    monkeypatch.setattr(window.model, "apply_changes", spy)
+    window._sync_progress(progress_with(added=(1,)))
+    window._flush_changes()
+    assert applied == [ChangeSet(added=(1,))] and window._changes_began is not None
+    window._sync_progress(progress_with(added=(2,)))
+    window._flush_changes()  # the first refresh still loads: nothing more yet
+    assert len(applied) == 1 and window._changes_timer.isActive()
+    began = window._changes_began
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: window._changes_began is None, timeout=TIMEOUT)
+    spent_ms = (time.monotonic() - began) * 1000
+    interval = window._changes_timer.interval()
+    assert mw.CHANGES_MIN_MS <= interval <= max(mw.CHANGES_MIN_MS,
+                                                mw.CHANGES_COST_FACTOR * spent_ms)
+    qtbot.waitUntil(lambda: len(applied) == 2, timeout=interval + TIMEOUT)
+    assert applied[1] == ChangeSet(added=(2,))
+    settle(qtbot, window)
+    window._sync_progress(progress_with(added=(3,)))
+    window._sync_finished([])  # the end flushes at once and resets the pause
+    assert applied[2] == ChangeSet(added=(3,))
+    assert window._changes_timer.interval() == mw.CHANGES_MIN_MS
+
+
+def progress_with(*, added: tuple[int, ...]) -> SyncProgress:
+    """A sync's progress for a committed page that added these order ids."""
+    return SyncProgress("shop", "fetching", 1, 100, 1000, ChangeSet(added=added))
