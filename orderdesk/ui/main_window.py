@@ -763,14 +763,15 @@ class MainWindow(QMainWindow):
 
     def _sync_progress(self, progress: SyncProgress) -> None:
         if progress.phase == "indexing":
-            # every order is in; the cache's sort indexes are built (~20 s at a million)
+            # what was fetched is in (all of it, or up to a cancel or an error); the
+            # cache's sort indexes are built (~20 s at a million orders)
             self.progress.setRange(0, 0)
             self.progress.setFormat(f"{progress.connection}: indexing…")
             # the build runs to its end either way (a cache left without its indexes
             # would build them when it is next opened, before the window shows)
             self.cancel_button.setEnabled(False)
-            self.show_status(f"Syncing {progress.connection}: every order fetched; "
-                             "indexing them for sorting and search…")
+            self.show_status(f"Syncing {progress.connection}: indexing the cache for "
+                             "sorting and search…")
             return
         fraction = progress.fraction
         if fraction is None:

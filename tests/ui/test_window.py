@@ -353,7 +353,7 @@ def test_sync_progress_says_when_the_cache_is_indexed(open_window) -> None:
     window._sync_progress(SyncProgress("shop", "indexing", 10, 10000, 10000))
     assert window.progress.maximum() == 0  # busy
     assert "indexing" in window.progress.format()
-    assert "indexing them for sorting and search" in window.status_message.text()
+    assert "indexing the cache for sorting and search" in window.status_message.text()
     assert not window.cancel_button.isEnabled()  # the build is not cut short
     window._sync_finished([])
     window._sync_started()
