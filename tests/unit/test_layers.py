@@ -30,14 +30,15 @@ def _modules_after(code: str) -> set[str]:
     import subprocess
     import sys
 
+    # (an entry set to None is a module kept from loading, not a loaded one)
     out = subprocess.run([sys.executable, "-c", code + "\nimport sys\n"
-                          "print('\\n'.join(sys.modules))"],
+                          "print('\\n'.join(k for k, v in sys.modules.items() if v))"],
                          capture_output=True, text=True, check=True, timeout=120)
     return set(out.stdout.split())
 
 
 HEAVY = ("sqlalchemy", "PySide6", "orderdesk.cli", "orderdesk.services", "orderdesk.store.store",
-         "orderdesk.sync.engine")
+         "orderdesk.sync.engine", "httpx._main", "rich", "click")
 
 
 def test_the_sync_workers_start_up_imports_nothing_heavy() -> None:
@@ -55,3 +56,23 @@ def test_the_sync_workers_start_up_imports_nothing_heavy() -> None:
     assert "orderdesk.sync.walk" in worker
     for loaded in (launcher, worker):
         assert not [m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+
+
+def test_httpx_works_without_its_command_line_client() -> None:
+    """``orderdesk`` keeps httpx from importing its command-line client (~0.2 s a process
+    where click and rich are installed); httpx then falls back to a stub ``main`` and
+    works as before. If an httpx release stops falling back, this fails, not the app."""
+    import subprocess
+    import sys
+
+    code = (
+        "import orderdesk, httpx, sys\n"
+        "assert 'httpx._main' not in sys.modules or sys.modules['httpx._main'] is None\n"
+        "reply = httpx.Client(transport=httpx.MockTransport(\n"
+        "    lambda r: httpx.Response(200, json={'ok': True}))).get('http://x.test/')\n"
+        "assert reply.json() == {'ok': True}\n"
+        "assert callable(httpx.main)\n"
+        "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
