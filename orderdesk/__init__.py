@@ -10,5 +10,5 @@ import sys as _sys
 # orderdesk never uses that client; with this entry httpx's own fallback applies
 # (``import httpx._main`` raises ImportError, and httpx defines a stub ``main``).
 # tests/unit/test_layers.py checks that httpx still imports and works this way.
-if "httpx" not in _sys.modules:
-    _sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+if "httpx" not in _sys.modules:  # (once httpx is loaded, its client is too, or not)
+    _sys.modules["httpx._main"] = None  # type: ignore[assignment]

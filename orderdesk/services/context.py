@@ -6,7 +6,6 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from orderdesk.config.connections import ConfigStore
 from orderdesk.config.paths import config_file, resolve_data_dir
@@ -63,7 +62,8 @@ class Opening:
         #: the share of the cache's file the check has read (None: not known yet)
         self.share: float | None = None
         self._stopped = threading.Event()
-        self._outcome: dict[str, Any] = {}
+        self._ctx: AppContext | None = None
+        self._error: BaseException | None = None
         threading.Thread(target=self._run, args=(data_dir,), name="orderdesk-open",
                          daemon=True).start()
 
@@ -81,15 +81,15 @@ class Opening:
 
     def _run(self, data_dir: str | os.PathLike[str] | None) -> None:
         try:
-            self._outcome["ctx"] = AppContext.open(data_dir, check=self._check)
+            self._ctx = AppContext.open(data_dir, check=self._check)
         except BaseException as exc:  # raised again by result(), in the waiting thread
-            self._outcome["error"] = exc
+            self._error = exc
         finally:
             self.done.set()
 
     def result(self) -> AppContext:
         """The open context (once :attr:`done`), or what opening it raised."""
-        if "error" in self._outcome:
-            raise self._outcome["error"]
-        ctx: AppContext = self._outcome["ctx"]
-        return ctx
+        if self._error is not None:
+            raise self._error
+        assert self._ctx is not None, "result() before done"
+        return self._ctx
