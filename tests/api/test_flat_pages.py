@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 import pytest
+from encoded import stored
 
 from orderdesk.api.base import Page, RawPage, parse_page, parse_split
 from orderdesk.api.http import HttpTransport, SplitPage, decode_page, split_page
@@ -51,8 +52,8 @@ def _encoded(orders: list[Any], errors: list[str]) -> Outcome:
     """The store's rows of a page (raw JSON as text and as UTF-8), or the classed error
     encoding raised."""
     try:
-        return ("rows", encode_page(orders, 7, raw_bytes=False).fields(),
-                encode_page(orders, 7, raw_bytes=True).fields(), errors)
+        return ("rows", stored(encode_page(orders, 7, raw_bytes=False).fields()),
+                stored(encode_page(orders, 7, raw_bytes=True).fields()), errors)
     except OrderdeskError as exc:
         return ("error", type(exc), exc.message, errors)
 
@@ -381,7 +382,7 @@ def _walk(client: Any, page: int) -> list[tuple[Any, ...]]:
         for s in keyset_walk(client, fetcher, None, [], lambda: NOW):
             assert isinstance(s.fresh, list)  # in this process: orders, not encoded
             steps.append((s.fetched, s.count, s.bookmark, s.boundary, s.errors,
-                          encode_page(s.fresh, 7, raw_bytes=True).fields()))
+                          stored(encode_page(s.fresh, 7, raw_bytes=True).fields())))
         return steps
     finally:
         fetcher.close()
