@@ -30,14 +30,15 @@ from orderdesk.store.codec import EncodedOrder, encode_page
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
-#: The digest of the rows the store keeps of a fixed set of demo orders (without the
-#: content hashes), by codec version. A change to any stored row, column or text fails
-#: ``test_stored_rows_change_only_with_the_codec_version``: bump ``CODEC_VERSION`` (so
-#: that every cache rewrites its orders at the next sync instead of keeping the old rows
-#: of unchanged orders) and record the new digest here. Only when the demo's generator
-#: changed (and not the rows of the same JSON) is a new digest alone right.
+#: The digest of the rows the store keeps of a fixed set of demo orders (without their
+#: content hashes and raw JSON), by codec version. A change to any stored row, column or
+#: text fails ``test_stored_rows_change_only_with_the_codec_version``: bump
+#: ``CODEC_VERSION`` (so that every cache rewrites its orders at the next sync instead of
+#: keeping the old rows of unchanged orders) and record the new digest here. Only when
+#: the demo's generator changed (and not the rows of the same JSON) is a new digest
+#: alone right.
 STORED_ROWS = {
-    "2": "30954eb8201d14d27bcc3c6a629a9529a0098a1f65f2b602901fae7c92adc436",
+    "2": "94281260b923b29db2bbea3b8277d8cac2ec5ce52735fdfa2f7c86c6a659187c",
 }
 
 
@@ -71,7 +72,10 @@ def test_stored_rows_change_only_with_the_codec_version() -> None:
     for kind, payloads in _payloads():
         orders = _reference_orders(kind, payloads)
         count += len(orders)
-        digest.update(repr(stored(encode_page(orders, 7).fields())).encode())
+        fields = list(stored(encode_page(orders, 7).fields()))
+        # the raw JSON is stored as it came (here, as orjson writes the demo's orders)
+        fields[5] = [(detail, position) for detail, _raw, position in fields[5]]
+        digest.update(repr(fields).encode())
     assert count > 600
     assert codec.CODEC_VERSION in STORED_ROWS, "record the digest of the new codec version"
     assert digest.hexdigest() == STORED_ROWS[codec.CODEC_VERSION], (
