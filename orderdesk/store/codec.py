@@ -191,11 +191,11 @@ class EncodedOrder:
         self.detail = _detail_json(flat.detail)
         self.raw = flat.raw.decode("utf-8") if isinstance(flat.raw, bytes) else flat.raw
         self.body = flat.search
-        self._seal(flat=True)
+        self._seal(from_json=True)
         return self
 
-    def _seal(self, flat: bool = False) -> None:
-        if flat and self.raw:
+    def _seal(self, *, from_json: bool = False) -> None:
+        if from_json and self.raw:
             # the fast reader's rows are made from the JSON alone (see encode_page)
             self.row["content_hash"] = _content_hash(
                 self.raw.encode("utf-8", "surrogatepass"), self.row["connection_id"],

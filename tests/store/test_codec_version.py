@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -128,7 +129,6 @@ def test_an_orders_hash_follows_everything_it_stores() -> None:
                            currency="EUR", synced_at=NOW, raw=raw.decode())
     first = EncodedOrder(order, 7).row["content_hash"]
     assert EncodedOrder(order, 7).row["content_hash"] == first
-    from dataclasses import replace
     others = {EncodedOrder(replace(order, notes="other"), 7).row["content_hash"],
               EncodedOrder(replace(order, lines=order.lines[:1]), 7).row["content_hash"],
               EncodedOrder(replace(order, raw=""), 7).row["content_hash"],
