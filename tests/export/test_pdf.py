@@ -56,7 +56,8 @@ def _pixels(path: Path, tmp_path: Path, wanted: Callable[[QColor], bool]) -> int
 
 
 def test_marks_are_drawn_and_need_no_symbol_font(store: OrderStore, tmp_path: Path) -> None:
-    """✓ and ⚠ are vector drawings: no third font (DejaVu) is embedded for them."""
+    """✓ and ⚠ are vector drawings: no third font (DejaVu) is embedded for them; the
+    text is in the bundled font, not an installed one."""
     from dataclasses import replace
     from decimal import Decimal
 
@@ -75,7 +76,11 @@ def test_marks_are_drawn_and_need_no_symbol_font(store: OrderStore, tmp_path: Pa
         service.export_pdf(out, ids=store.find(number))
         fonts = subprocess.run(["pdffonts", str(out)], check=True, capture_output=True,
                                text=True).stdout
-        assert "DejaVu" not in fonts and "NotoSans-Regular" in fonts
+        names = [line.split()[0] for line in fonts.splitlines()[2:]]
+        assert "DejaVu" not in fonts and "NotoSans-Regular" not in names
+        # Latin text in the bundled faces; "Tea 東京" needs the installed CJK fallback
+        assert {n.split("+")[-1] for n in names} == {
+            "OrderdeskSans-Regular", "OrderdeskSans-Bold", "NotoSansCJKjp-Regular"}, fonts
         assert _pixels(out, tmp_path, colour) > 20, number
     assert "Figures that do not add up" in pdf_text(tmp_path / "BAD-1.pdf")
 
