@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from contextlib import suppress
@@ -67,6 +68,7 @@ FONT_FAMILIES = (BUNDLED_FAMILY, "Noto Sans", "DejaVu Sans", "Liberation Sans",
 
 
 _families: list[str] = []
+_families_lock = threading.Lock()  # two exports may start at once (window and CLI threads)
 
 
 def _register_bundled() -> None:
@@ -81,11 +83,12 @@ def _register_bundled() -> None:
 def font_families() -> list[str]:
     """``FONT_FAMILIES`` that are installed or bundled, in order (looked up once per
     process)."""
-    if not _families:
-        _register_bundled()
-        installed = set(QFontDatabase.families())
-        _families.extend([f for f in FONT_FAMILIES if f in installed] or ["Sans Serif"])
-    return list(_families)
+    with _families_lock:
+        if not _families:
+            _register_bundled()
+            installed = set(QFontDatabase.families())
+            _families.extend([f for f in FONT_FAMILIES if f in installed] or ["Sans Serif"])
+        return list(_families)
 
 
 # -- rendering --------------------------------------------------------------------------

@@ -54,3 +54,14 @@ def test_faces_cover_latin_greek_and_cyrillic(face: str) -> None:
                  "Crème Watch €1.234,56 — 0–9 № ½"):
         missing = [ch for ch in text if not font.supportsCharacter(ord(ch))]
         assert not missing, (face, missing)
+
+
+def test_an_unreadable_bundled_font_is_only_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A damaged install costs speed, not the export: installed fonts are the fallback."""
+    (tmp_path / "OrderdeskSans-Regular.ttf").write_bytes(b"not a font")
+    monkeypatch.setattr(pdf_export, "FONT_DIR", tmp_path)
+    with caplog.at_level("WARNING", logger="orderdesk.export.pdf_export"):
+        pdf_export._register_bundled()
+    assert "could not load the bundled font" in caplog.text
+    assert "OrderdeskSans-Regular.ttf" in caplog.text
