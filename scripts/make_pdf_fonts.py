@@ -64,9 +64,15 @@ def rename(font: TTFont, style: str) -> None:
 
 def main(argv: list[str]) -> int:
     source = Path(argv[1]) if len(argv) > 1 else Path("/usr/share/fonts/truetype/noto")
+    missing = [f"NotoSans-{s}.ttf" for s in STYLES if not (source / f"NotoSans-{s}.ttf").is_file()]
+    if missing:
+        print(f"{source} lacks {', '.join(missing)} (Debian: apt-get install fonts-noto-core)",
+              file=sys.stderr)
+        return 2
     OUT.mkdir(parents=True, exist_ok=True)
     for style in STYLES:
-        font = TTFont(source / f"NotoSans-{style}.ttf")
+        # recalcTimestamp: the same input makes the same bytes (no "modified" time)
+        font = TTFont(source / f"NotoSans-{style}.ttf", recalcTimestamp=False)
         dehint(font)
         rename(font, style)
         target = OUT / f"OrderdeskSans-{style}.ttf"

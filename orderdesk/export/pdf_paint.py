@@ -10,8 +10,8 @@ plain ``QPainter.drawText(x, y, text)`` and the footer "Page i of n".
 Order text is only ever passed to ``drawText`` as a string: it is never parsed
 as HTML or rich text. Fonts are the bundled family, then the installed ones
 (``font_families``), with Qt's per-character fallback (CJK, Arabic...) as in the
-``QTextDocument`` renderer. Long texts are wrapped on spaces (or anywhere in a word that does
-not fit) and, past a few lines in a table cell, elided with "…".
+``QTextDocument`` renderer. Long texts are wrapped on spaces (or anywhere in a word
+that does not fit) and, past a few lines in a table cell, elided with "…".
 """
 
 from __future__ import annotations
