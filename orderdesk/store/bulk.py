@@ -616,14 +616,31 @@ def _text_lines_stmt(dialect: str, keys: tuple[str, ...]) -> Any:
 
 def _build_text_lines_stmt(dialect: str, keys: tuple[str, ...]) -> Any:
     c = orders.c
-    cells = _text_exprs(dialect, keys)
-    line: ColumnElement[Any] = func.ifnull(cells[0], literal(""))
-    for expr in cells[1:]:
-        line = line.op("||")(literal(",")).op("||")(func.ifnull(expr, literal("")))
+    # Each order's cells as one JSON array: one function call a row, where joining the
+    # cells with ``||`` cost a step and a new string per cell, as much as formatting
+    # them (13 cells: 7.4-8.0 vs 10.2-11.2 µs a row). :func:`_csv_lines` makes the lines.
+    row = func.json_array(*(func.ifnull(expr, literal("")) for expr in _text_exprs(dialect, keys)))
     aggregates = [func.count(), func.group_concat(c.id),
                   func.group_concat(c.connection_id.distinct()),
-                  func.group_concat(line, literal("\r\n"))]
+                  func.group_concat(row, literal(","))]
     return _json_each_stmt(aggregates, ordered=False, join_connections="connection" in keys)
+
+
+def _csv_lines(arrays: str) -> str | None:
+    r"""The chunk's rows as :func:`_build_text_lines_stmt` gives them (JSON arrays of
+    strings and integers joined by ``,``: ``["#1","2025-01-01T10:30:00Z",3],[…]``) as
+    lines of cells joined by ``,``, each ended by CRLF; ``None`` when a cell holds a
+    character that JSON escapes (``"``, ``\``, a control character such as CR, LF, tab
+    or NUL), which is then read as rows.
+
+    Without an escape, every ``"`` in the text delimits a string, so removing them all
+    leaves the cells as they are; ``],[`` ends a row, or lies inside a cell that then
+    also holds a comma (the caller checks the commas and line ends of the result,
+    as it would any line a cell with a comma or a line break spoils).
+    """
+    if "\\" in arrays:
+        return None
+    return arrays[1:-1].replace("],[", "\r\n").replace('"', "") + "\r\n"
 
 
 class TextBlock(NamedTuple):
@@ -645,15 +662,16 @@ def text_lines_supported(store: OrderStore) -> bool:
 def iter_text_lines(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
                     chunk: int = CHUNK) -> Iterator[TextBlock]:
     """SQLite only (:func:`text_lines_supported`): :func:`iter_text_rows`' cells, each
-    chunk joined into lines by SQLite in one aggregate row (``group_concat`` of the
-    cells concatenated with ``||``, NUL-safe unlike ``printf``).
+    chunk read in one aggregate row (``group_concat`` of each order's cells as a JSON
+    array) and made into lines by :func:`_csv_lines`.
 
     One result row per chunk instead of a row of Python objects per order: no
     per-row stepping through the DB-API, no joining in Python (about 0.2 s of the
     0.6 s the per-row path takes for 100k orders at the cells' cost alone). The
     aggregate runs in ``json_each`` order (no ``ORDER BY``); its ``group_concat`` of
-    the ids is compared with the chunk's, and a chunk that differs comes back with
-    ``text=None``. NULL cells are written as ``''`` (as ``csv.writer`` writes None).
+    the ids is compared with the chunk's, and a chunk that differs, or that holds a
+    cell JSON escapes, comes back with ``text=None``. NULL cells are written as ``''``
+    (as ``csv.writer`` writes None).
     """
     stmt = _text_lines_stmt(store.dialect, tuple(keys))
     with reading(store) as conn:
@@ -661,10 +679,8 @@ def iter_text_lines(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
         for start, (count, found, conns, text) in _aggregate_rows(store, run, ids, chunk):
             part = ids[start:start + chunk]
             conn_ids = set(map(int, conns.split(","))) if conns else set()
-            if count and found == ",".join(map(str, part)):
-                yield TextBlock(start, count, conn_ids, text + "\r\n")
-            else:
-                yield TextBlock(start, count, conn_ids, None)
+            same = bool(count) and found == ",".join(map(str, part))
+            yield TextBlock(start, count, conn_ids, _csv_lines(text) if same else None)
 
 
 def _text_rows_portable(store: OrderStore, ids: Sequence[int],

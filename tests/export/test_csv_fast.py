@@ -38,7 +38,9 @@ ALL_KEYS = [c.key for c in COLUMNS]
 AWKWARD = [*INJECTIONS, *UNICODE_NAMES, "", " ", "'=x", "-", "+", "@", "=", "\t", "\r",
            ".", "/", "0", "9", ":", ";", "<", ">", "?", "A", "Z", "[", "`", "a", "é",
            "Smith, John", 'say "hi"', "two\nlines", "cr\rhere", "None", "none", "%s",
-           "%(x)s", "😀", "\u2028", "-5.00", "=SUM(A1)", "a,b,\"c\"\r\n"]
+           "%(x)s", "😀", "\u2028", "-5.00", "=SUM(A1)", "a,b,\"c\"\r\n",
+           # what the lines made of JSON arrays must survive (bulk._csv_lines)
+           "],[", "]", "[", '","', "\\", '\\"', "null", "true", "\x7f", "x\x00y", "\x1f"]
 
 
 def _text(rnd: random.Random) -> str:
@@ -200,7 +202,9 @@ def test_lines_joined_by_sqlite_equal_the_row_path(tmp_path: Path,
     monkeypatch.setattr(bulk, "iter_text_rows", rows_spy)
     fast = write_csv(store, tmp_path / "fast.csv", wanted, columns=ALL_KEYS, metadata=False)
     assert any(used) and not all(used)
-    assert [len(r) for r in read_rows] == [4, 1]  # a comma alone: only its line read again
+    # read as rows: the chunk with the missing id (and the quote), the NUL's chunk
+    # (JSON escapes it); a comma alone: only its line is read again
+    assert [len(r) for r in read_rows] == [4, 4, 1]
     slow = write_csv(store, tmp_path / "slow.csv", wanted, columns=ALL_KEYS, metadata=False,
                      fast=False)
     monkeypatch.setattr(bulk, "text_lines_supported", lambda store: False)
@@ -211,3 +215,54 @@ def test_lines_joined_by_sqlite_equal_the_row_path(tmp_path: Path,
     assert (fast.rows, fast.orders, fast.sha256) == (rows.rows, rows.orders, rows.sha256)
     assert (fast.rows, fast.orders, fast.sha256) == (slow.rows, slow.orders, slow.sha256)
     assert fast.orders == len(wanted) - 1
+
+
+#: cells that JSON writes as they are, so their chunks keep to SQLite's lines (one chunk
+#: of 2 orders each), and cells JSON escapes or that spoil the lines, read as rows
+JSON_PLAIN = ["]", "[", "[1]", "null", "true", "é", "😀", "\u2028", "\x7f", "{}", ":",
+              "'=x", "\u00a0", "'"]
+JSON_ESCAPED = ["\\", 'a"b', "x\x00y", "\x1f", "tab\tx", "two\nlines", "cr\rx"]
+LINE_SPOILERS = ["],[", "a],[b", "Korea, Republic of", "x,"]
+
+
+def test_lines_from_json_arrays_equal_the_row_path(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each awkward cell in a chunk of its own: the CSV is the reference path's byte for
+    byte; the cells JSON writes as they are keep the chunk to SQLite's lines
+    (``bulk._csv_lines``), the others are read as rows."""
+    import orderdesk.export.csv_export as csv_export
+    from orderdesk.store import bulk
+
+    store = OrderStore(tmp_path / "c.sqlite3")
+    store.add_connection("staff", "shop-staff", "http://127.0.0.1:1")
+    names = [*JSON_PLAIN, *JSON_ESCAPED, *LINE_SPOILERS]
+    orders = []
+    for n, name in enumerate(names):
+        for k in range(2):  # the awkward cell in the customer, then in the number
+            base = shop_order(f"{n}-{k}")
+            orders.append(replace(base, number=name if k else f"#{n}",
+                                  customer=Customer(id=str(n), full_name=name, email="")))
+    store.upsert_page("staff", orders)
+    ids = sorted(store.ids(OrderQuery()))
+    assert len(ids) == 2 * len(names)
+    monkeypatch.setattr(csv_export, "ROW_CHUNK", 2)
+    fast_chunks: list[bool] = []
+    lines = bulk.iter_text_lines
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        for block in lines(*args, **kwargs):
+            fast_chunks.append(block.text is not None)
+            yield block
+
+    monkeypatch.setattr(bulk, "iter_text_lines", spy)
+    keys = ["number", "customer", "total", "created", "quantity"]
+    fast = write_csv(store, tmp_path / "fast.csv", ids, columns=keys, metadata=False)
+    slow = write_csv(store, tmp_path / "slow.csv", ids, columns=keys, metadata=False,
+                     fast=False)
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
+    assert (fast.rows, fast.sha256) == (slow.rows, slow.sha256)
+    plain = len(JSON_PLAIN)
+    assert fast_chunks == [True] * plain + [False] * len(JSON_ESCAPED) + \
+        [True] * len(LINE_SPOILERS)  # a comma: the chunk's text, its lines read again
+    data = (tmp_path / "fast.csv").read_bytes().decode("utf-8")
+    assert "\r\n]," in data and ",null," in data and "\r\n[1],[1]," in data
