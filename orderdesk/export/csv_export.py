@@ -123,10 +123,10 @@ def _fast_cells(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
 def _fast_blocks(store: OrderStore, ids: Sequence[int], keys: Sequence[str],
                  chunk: int) -> Generator[tuple[str, int, Collection[str]], None, None]:
     """Per chunk: its CSV text (exactly :func:`csv_text` of the chunk's rows), the number
-    of orders found and their connections. SQLite joins the cells into lines
-    (:func:`reader.iter_text_lines`); a chunk whose text holds a cell ``csv.writer``
-    would quote, or whose rows are not its ids in order, is read as rows and written
-    by :func:`csv_text`."""
+    of orders found and their connections. SQLite reads each chunk in one row, made
+    into lines here (:func:`reader.iter_text_lines`); a chunk whose text holds a cell
+    ``csv.writer`` would quote, or whose rows are not its ids in order, is read as rows
+    and written by :func:`csv_text`."""
     names = reader.connection_names(store)
     cols = [*keys, CURRENCY]
     commas = len(cols) - 1

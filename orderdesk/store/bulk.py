@@ -651,7 +651,8 @@ class TextBlock(NamedTuple):
     connection_ids: set[int]
     #: the rows' cells (as :func:`iter_text_rows` gives them, without the leading ids)
     #: joined by ``,``, every row ended by CRLF; None when the rows found are not the
-    #: chunk's ids in order (missing or repeated ids): read them with :func:`iter_text_rows`
+    #: chunk's ids in order (missing or repeated ids) or a cell holds a character JSON
+    #: escapes (:func:`_csv_lines`): read them with :func:`iter_text_rows`
     text: str | None
 
 
