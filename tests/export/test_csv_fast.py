@@ -166,6 +166,23 @@ def test_fast_path_keeps_the_requested_order_with_missing_and_repeated_ids(
     assert '"name": "=evil"' in meta or '"name": "staff"' in meta
 
 
+def _spy_text_lines(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each chunk ``bulk.iter_text_lines`` gives from now on: whether it came as
+    SQLite's lines (True) or is to be read as rows."""
+    from orderdesk.store import bulk
+
+    used: list[bool] = []
+    lines = bulk.iter_text_lines
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        for block in lines(*args, **kwargs):
+            used.append(block.text is not None)
+            yield block
+
+    monkeypatch.setattr(bulk, "iter_text_lines", spy)
+    return used
+
+
 def test_lines_joined_by_sqlite_equal_the_row_path(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of clean orders come as whole lines from SQLite (``iter_text_lines``); a
@@ -183,15 +200,7 @@ def test_lines_joined_by_sqlite_equal_the_row_path(tmp_path: Path,
     ids = list(store.ids(OrderQuery()))
     wanted = [*ids[:17], 10**9, *ids[17:25], ids[2], *ids[25:]]
     monkeypatch.setattr(csv_export, "ROW_CHUNK", 4)
-    used: list[bool] = []
-    lines = bulk.iter_text_lines
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        for block in lines(*args, **kwargs):
-            used.append(block.text is not None)
-            yield block
-
-    monkeypatch.setattr(bulk, "iter_text_lines", spy)
+    used = _spy_text_lines(monkeypatch)
     read_rows: list[list[int]] = []
     text_rows = bulk.iter_text_rows
 
@@ -231,7 +240,6 @@ def test_lines_from_json_arrays_equal_the_row_path(tmp_path: Path,
     byte; the cells JSON writes as they are keep the chunk to SQLite's lines
     (``bulk._csv_lines``), the others are read as rows."""
     import orderdesk.export.csv_export as csv_export
-    from orderdesk.store import bulk
 
     store = OrderStore(tmp_path / "c.sqlite3")
     store.add_connection("staff", "shop-staff", "http://127.0.0.1:1")
@@ -246,15 +254,7 @@ def test_lines_from_json_arrays_equal_the_row_path(tmp_path: Path,
     ids = sorted(store.ids(OrderQuery()))
     assert len(ids) == 2 * len(names)
     monkeypatch.setattr(csv_export, "ROW_CHUNK", 2)
-    fast_chunks: list[bool] = []
-    lines = bulk.iter_text_lines
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        for block in lines(*args, **kwargs):
-            fast_chunks.append(block.text is not None)
-            yield block
-
-    monkeypatch.setattr(bulk, "iter_text_lines", spy)
+    fast_chunks = _spy_text_lines(monkeypatch)
     keys = ["number", "customer", "total", "created", "quantity"]
     fast = write_csv(store, tmp_path / "fast.csv", ids, columns=keys, metadata=False)
     slow = write_csv(store, tmp_path / "slow.csv", ids, columns=keys, metadata=False,
